@@ -1,0 +1,108 @@
+#pragma once
+// A small RAII wrapper over libevent 2.1. One Loop per thread. Every handle
+// unregisters itself in its destructor, so an object that owns its handles
+// can never be called back after it is gone. Callbacks may destroy the handle
+// that invoked them (and its owner).
+#include "common/clock.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+struct event_base;
+struct event;
+
+namespace common {
+
+class Loop;
+
+// Watches a file descriptor (not owned) for readability/writability.
+class FdWatcher {
+public:
+  enum : unsigned { Read = 1, Write = 2 };
+  using Callback = std::function<void(unsigned ready)>; // Read|Write bits
+  FdWatcher(Loop& loop, int fd, Callback cb);
+  ~FdWatcher();
+  FdWatcher(const FdWatcher&) = delete;
+  FdWatcher& operator=(const FdWatcher&) = delete;
+  // Sets the interest set (0 = none). Persistent until changed.
+  void want(unsigned events);
+  unsigned wanted() const { return want_; }
+  int fd() const { return fd_; }
+
+private:
+  static void trampoline(int fd, short what, void* arg);
+  Loop& loop_;
+  int fd_;
+  Callback cb_;
+  event* ev_ = nullptr;
+  unsigned want_ = 0;
+};
+using FdWatcherPtr = std::unique_ptr<FdWatcher>;
+
+// A one-shot timer; arm() again to re-arm (re-arming replaces the deadline).
+class Timer {
+public:
+  using Callback = std::function<void()>;
+  Timer(Loop& loop, Callback cb);
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+  template <class Rep, class Period> void arm(std::chrono::duration<Rep, Period> d) {
+    armMicros(std::chrono::duration_cast<std::chrono::microseconds>(d));
+  }
+  void cancel();
+  bool armed() const;
+
+private:
+  void armMicros(std::chrono::microseconds d);
+  static void trampoline(int, short, void* arg);
+  Callback cb_;
+  event* ev_ = nullptr;
+};
+using TimerPtr = std::unique_ptr<Timer>;
+
+// A signal handler run on the loop (not in signal context).
+class SignalWatcher {
+public:
+  using Callback = std::function<void(int signo)>;
+  SignalWatcher(Loop& loop, int signo, Callback cb);
+  ~SignalWatcher();
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+private:
+  static void trampoline(int signo, short, void* arg);
+  Callback cb_;
+  event* ev_ = nullptr;
+};
+using SignalWatcherPtr = std::unique_ptr<SignalWatcher>;
+
+class Loop {
+public:
+  explicit Loop(const Clock& clock = defaultClock());
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  // Runs until stop() or until nothing is left to wait for.
+  void run();
+  // Runs one iteration (blocking until at least one event when `block`).
+  void runOnce(bool block = true);
+  void stop();
+  // Calls `fn` on the loop after the current callback returns.
+  void defer(std::function<void()> fn);
+
+  const Clock& clock() const { return clock_; }
+  event_base* base() { return base_; }
+  static const Clock& defaultClock();
+
+private:
+  static void deferTrampoline(int, short, void* arg);
+  const Clock& clock_;
+  event_base* base_ = nullptr;
+  struct Deferred;
+  std::unique_ptr<Deferred> deferred_;
+};
+
+} // namespace common

@@ -1,0 +1,179 @@
+#pragma once
+// proxyd's configuration model: what haproxy.cfg says, with defaults resolved.
+// Built by parseConfig() (config_parser.cc); pure data, no I/O.
+#include "common/config_error.h"
+#include "common/values.h"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace proxyd {
+
+using common::Micros;
+using namespace std::chrono_literals;
+
+enum class Mode { Tcp, Http };
+enum class BalanceAlgo { RoundRobin, StaticRr, LeastConn, First, Source, Random };
+enum class HashType { MapBased, Consistent };
+
+// A `log` line: "log 127.0.0.1:514 local2 [info]", "log /dev/log local0",
+// "log stdout format raw local0", "log stderr ...".
+struct LogTarget {
+  enum class Kind { Udp, Unix, Stdout, Stderr } kind = Kind::Udp;
+  common::SockAddr addr; // Udp (default port 514)
+  std::string path;      // Unix (datagram socket, e.g. /dev/log)
+  int facility = 16;     // syslog facility number (local0 = 16)
+  int maxLevel = 7;      // syslog severity: only messages <= this are sent
+  bool raw = false;      // "format raw": message only, no syslog header
+  common::SourceLoc loc;
+};
+
+// Options shared by `server` and `default-server` lines.
+struct ServerOptions {
+  bool check = false;
+  Micros inter = 2s;
+  std::optional<Micros> fastinter; // unset: inter
+  std::optional<Micros> downinter; // unset: inter
+  int rise = 2;
+  int fall = 3;
+  int weight = 1;  // 0..256; 0 = never picked by the balancer
+  bool backup = false;
+  bool disabled = false; // starts in maintenance
+  int maxconn = 0;       // 0 = unlimited; above it connections queue
+  int maxqueue = 0;      // 0 = unlimited queue for this server
+  uint16_t checkPort = 0;                // `port`: health-check port (0 = server's)
+  std::optional<common::IpAddr> checkAddr; // `addr`: health-check address
+};
+
+struct ServerConfig {
+  std::string name;
+  common::SockAddr addr;
+  ServerOptions opt;
+  int id = 0; // 1-based position in its backend, as HAProxy's srv_id
+  common::SourceLoc loc;
+};
+
+// Unset timeouts mean "none" as in HAProxy (infinite), except where noted.
+struct Timeouts {
+  std::optional<Micros> connect;
+  std::optional<Micros> client;
+  std::optional<Micros> server;
+  std::optional<Micros> queue;  // unset: timeout connect (as HAProxy)
+  std::optional<Micros> check;  // unset: inter (as HAProxy, connect part)
+  std::optional<Micros> tunnel;
+  std::optional<Micros> httpRequest;   // accepted, used by mode http
+  std::optional<Micros> httpKeepAlive; // accepted, used by mode http
+};
+
+// One `tcp-check` rule in its basic form.
+struct TcpCheckRule {
+  enum class Kind { Connect, Send, SendBinary, Expect } kind = Kind::Connect;
+  // connect
+  uint16_t port = 0; // 0: the check's port
+  // send / send-binary: bytes to write (send-binary decoded from hex)
+  std::string data;
+  // expect [!] string|binary|rstring PATTERN
+  enum class Match { String, Binary, Rstring } match = Match::String;
+  bool negate = false;
+  std::string pattern; // decoded bytes for binary
+  common::SourceLoc loc;
+};
+
+struct BindConfig {
+  common::BindAddr addr;
+  common::SourceLoc loc;
+};
+
+struct UseBackendRule {
+  std::string backend;
+  int backendIndex = -1; // into Config::proxies, resolved after parsing
+  common::SourceLoc loc;
+};
+
+// frontend, backend and listen share one struct, as in HAProxy; `cap` says
+// which halves are present.
+struct ProxyConfig {
+  enum Cap : unsigned { Frontend = 1, Backend = 2, Listen = 3 };
+  unsigned cap = 0;
+  std::string name;
+  common::SourceLoc loc;
+  Mode mode = Mode::Tcp;
+
+  // frontend side
+  std::vector<BindConfig> binds;
+  int maxconn = 0; // 0: global maxconn
+  std::string defaultBackend;
+  int defaultBackendIndex = -1; // for listen: itself
+  std::vector<UseBackendRule> useBackends;
+
+  // backend side
+  BalanceAlgo balance = BalanceAlgo::RoundRobin;
+  HashType hashType = HashType::MapBased;
+  ServerOptions defaultServer;
+  std::vector<ServerConfig> servers;
+  int retries = 3;
+  bool redispatch = false;
+  bool allbackups = false;
+  bool tcpCheck = false; // option tcp-check
+  std::vector<TcpCheckRule> tcpChecks;
+
+  // both
+  Timeouts timeouts;
+  bool tcplog = false;
+  bool dontlognull = false;
+  bool logGlobal = false; // `log global`: use global's targets
+  std::vector<LogTarget> logs;
+
+  // Options accepted for HAProxy compatibility that only act in mode http
+  // (recorded so --dump shows them; HAProxy warns in tcp mode too).
+  bool httpServerClose = false;
+  bool forwardFor = false;
+  std::optional<common::Cidr> forwardForExcept;
+
+  bool isFrontend() const { return cap & Frontend; }
+  bool isBackend() const { return cap & Backend; }
+};
+
+struct GlobalConfig {
+  bool daemon = false;
+  int maxconn = 0; // 0: derived from the fd limit at start-up
+  std::string pidfile;
+  std::string user;
+  std::string group;
+  std::string chroot;
+  int nbthread = 1;
+  std::vector<LogTarget> logs;
+};
+
+struct Config {
+  GlobalConfig global;
+  std::vector<ProxyConfig> proxies;
+  // Index of the proxy named `name` with capability `cap`, or -1.
+  int find(const std::string& name, unsigned cap) const;
+};
+
+// Diagnostics are "file:line: message" (as HAProxy prints them, with our
+// column where known: "file:line:col: message").
+struct ParseOutcome {
+  Config config;
+  std::vector<std::string> errors;   // non-empty: the configuration is invalid
+  std::vector<std::string> warnings; // printed, but the configuration runs
+  bool ok() const { return errors.empty(); }
+};
+
+struct ConfigFile {
+  std::string name; // as given on the command line (used in diagnostics)
+  std::string text;
+};
+
+// Parses the files in order (as HAProxy does with several -f), then
+// validates: backend references, duplicate names, ranges, mode support.
+ParseOutcome parseConfig(const std::vector<ConfigFile>& files);
+
+// The effective configuration (defaults resolved) as YAML, for --dump.
+std::string dumpYaml(const Config& config);
+
+} // namespace proxyd

@@ -1,0 +1,57 @@
+#pragma once
+// Health-check bookkeeping for one server, as HAProxy 2.6 counts it. Pure.
+//
+// The counter runs from 0 to rise+fall-1; the server is UP while it is >=
+// rise. A server with checks starts UP (as HAProxy does). See health.cc for
+// the exact transitions, which mirror haproxy's src/check.c.
+#include "proxyd/config.h"
+
+#include <string>
+
+namespace proxyd {
+
+enum class CheckResult { Passed, Failed };
+
+class HealthCounter {
+public:
+  HealthCounter(int rise, int fall, bool startUp = true);
+  enum class Transition { None, WentUp, WentDown };
+  Transition record(CheckResult r);
+  bool up() const;
+  int health() const { return health_; }
+  // True while the counter is between its extremes (a transition under way).
+  bool changing() const;
+  // The delay before the next check: inter while steady UP, fastinter while
+  // changing, downinter while steady DOWN (each falls back to inter).
+  Micros nextInterval(const ServerOptions& opt) const;
+  // HAProxy's status text for the stats page: "UP", "DOWN", "UP 1/3",
+  // "DOWN 1/2".
+  std::string statusText() const;
+
+private:
+  int rise_;
+  int fall_;
+  int health_;
+};
+
+// HAProxy's transition log line, e.g.
+// "Server app/web1 is DOWN, reason: Layer4 connection problem, info:
+//  \"Connection refused\", check duration: 0ms. 1 active and 0 backup
+//  servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
+struct TransitionInfo {
+  std::string backend;
+  std::string server;
+  bool up = false;           // the new state
+  bool backup = false;       // the server is a backup ("Backup Server ...")
+  std::string reason;        // "Layer4 connection problem", "Layer4 check passed", ...
+  std::string info;          // e.g. "Connection refused" (empty: no info part)
+  long durationMs = -1;      // -1: no duration part
+  int activeLeft = 0;        // UP active servers after the change
+  int backupLeft = 0;        // UP backup servers after the change
+  int sessionsActive = 0;
+  int requeued = 0;
+  int remainingInQueue = 0;
+};
+std::string formatTransition(const TransitionInfo& t);
+
+} // namespace proxyd
