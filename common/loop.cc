@@ -1,0 +1,238 @@
+#include "common/loop.h"
+
+#include <cstdlib>
+#include <deque>
+#include <event2/event.h>
+#include <stdexcept>
+#include <utility>
+
+// Callbacks and self-destruction: a callback may destroy the handle that
+// invoked it, and any other handle, its closure included. The trampoline moves
+// the closure out of the handle for the duration of the call (a std::function
+// move is a pointer or trivially-copyable copy, no allocation), so the
+// closure outlives the call even when the handle does not; it is moved back
+// unless the handle was destroyed meanwhile. Destructors learn whether they
+// run inside their own callback from a per-thread stack of dispatch records
+// (one Loop per thread). libevent itself allows event_free() on an event from
+// inside its callback and touches nothing of it afterwards.
+
+namespace common {
+
+namespace {
+
+timeval toTimeval(std::chrono::microseconds d) {
+  if (d.count() < 0) d = std::chrono::microseconds(0);
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(d.count() % 1000000);
+  return tv;
+}
+
+event_base* newBase() {
+  event_config* cfg = event_config_new();
+  if (cfg == nullptr) throw std::runtime_error("event_config_new failed");
+  // Timers run on the monotonic clock. PRECISE_TIMER: the precise clock (not
+  // CLOCK_MONOTONIC_COARSE, which lets timers fire a few ms early) and
+  // sub-millisecond epoll timeouts (timerfd). NO_CACHE_TIME: a timer armed late
+  // in an iteration is measured from the real "now", not the iteration start.
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_NO_CACHE_TIME);
+  event_base* base = event_base_new_with_config(cfg);
+  event_config_free(cfg);
+  if (base == nullptr) throw std::runtime_error("event_base_new failed");
+  return base;
+}
+
+// One record per callback being run on this thread, innermost first.
+struct Dispatch {
+  const void* handle;
+  bool destroyed;
+  Dispatch* outer;
+};
+thread_local Dispatch* tlsDispatch = nullptr;
+
+// Runs the callback held in `slot` on behalf of `handle` (see the top comment).
+template <class Cb, class... Args> void dispatch(const void* handle, Cb& slot, Args... args) {
+  if (!slot) return; // re-entered from a nested loop run inside its own callback
+  Cb cb = std::move(slot);
+  Dispatch d{handle, false, tlsDispatch};
+  tlsDispatch = &d;
+  cb(args...);
+  tlsDispatch = d.outer;
+  if (!d.destroyed) slot = std::move(cb);
+}
+
+// Called by every handle's destructor.
+void noteDestroyed(const void* handle) {
+  for (Dispatch* d = tlsDispatch; d != nullptr; d = d->outer) {
+    if (d->handle == handle) d->destroyed = true;
+  }
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- FdWatcher
+
+FdWatcher::FdWatcher(Loop& loop, int fd, Callback cb) : loop_(loop), fd_(fd), cb_(std::move(cb)) {}
+
+FdWatcher::~FdWatcher() {
+  noteDestroyed(this);
+  if (ev_ != nullptr) event_free(ev_);
+}
+
+void FdWatcher::want(unsigned events) {
+  events &= (Read | Write);
+  if (events == want_) return;
+  want_ = events;
+  if (ev_ != nullptr) event_del(ev_);
+  if (events == 0) return;
+  short what = EV_PERSIST;
+  if (events & Read) what |= EV_READ;
+  if (events & Write) what |= EV_WRITE;
+  // The event struct is reused: re-assigning a non-pending event is allowed,
+  // even from inside its own callback (libevent copied what it needs).
+  int rc = 0;
+  if (ev_ == nullptr) {
+    ev_ = event_new(loop_.base(), fd_, what, &FdWatcher::trampoline, this);
+    rc = ev_ == nullptr ? -1 : 0;
+  } else {
+    rc = event_assign(ev_, loop_.base(), fd_, what, &FdWatcher::trampoline, this);
+  }
+  if (rc != 0 || event_add(ev_, nullptr) != 0) {
+    want_ = 0;
+    throw std::runtime_error("cannot watch fd " + std::to_string(fd_));
+  }
+}
+
+void FdWatcher::trampoline(int, short what, void* arg) {
+  unsigned ready = 0;
+  if (what & EV_READ) ready |= Read;
+  if (what & EV_WRITE) ready |= Write;
+  auto* self = static_cast<FdWatcher*>(arg);
+  dispatch(self, self->cb_, ready);
+}
+
+// -------------------------------------------------------------------- Timer
+
+Timer::Timer(Loop& loop, Callback cb) : cb_(std::move(cb)) {
+  ev_ = evtimer_new(loop.base(), &Timer::trampoline, this);
+  if (ev_ == nullptr) throw std::runtime_error("evtimer_new failed");
+}
+
+Timer::~Timer() {
+  noteDestroyed(this);
+  if (ev_ != nullptr) event_free(ev_);
+}
+
+void Timer::armMicros(std::chrono::microseconds d) {
+  timeval tv = toTimeval(d);
+  event_add(ev_, &tv); // re-adding a pending timer replaces its deadline
+}
+
+void Timer::cancel() {
+  event_del(ev_);
+}
+
+bool Timer::armed() const {
+  return evtimer_pending(ev_, nullptr) != 0;
+}
+
+void Timer::trampoline(int, short, void* arg) {
+  auto* self = static_cast<Timer*>(arg);
+  dispatch(self, self->cb_);
+}
+
+// ------------------------------------------------------------ SignalWatcher
+
+SignalWatcher::SignalWatcher(Loop& loop, int signo, Callback cb) : cb_(std::move(cb)) {
+  ev_ = evsignal_new(loop.base(), signo, &SignalWatcher::trampoline, this);
+  if (ev_ == nullptr || event_add(ev_, nullptr) != 0) {
+    if (ev_ != nullptr) event_free(ev_);
+    throw std::runtime_error("cannot watch signal " + std::to_string(signo));
+  }
+}
+
+SignalWatcher::~SignalWatcher() {
+  noteDestroyed(this);
+  if (ev_ != nullptr) event_free(ev_);
+}
+
+void SignalWatcher::trampoline(int signo, short, void* arg) {
+  auto* self = static_cast<SignalWatcher*>(arg);
+  dispatch(self, self->cb_, signo);
+}
+
+// --------------------------------------------------------------------- Loop
+
+// The deferred queue: an internal event that is activated while the queue is
+// non-empty, so it runs right after the current callback. Draining takes the
+// queue as it is; functions deferred while draining run in the next iteration
+// (the event gets a zero timeout), after those queued before them, so a
+// function that keeps re-deferring itself cannot starve I/O.
+struct Loop::Deferred {
+  event* ev = nullptr;
+  std::deque<std::function<void()>> queue;
+  bool scheduled = false;
+  bool draining = false;
+};
+
+Loop::Loop(const Clock& clock) : clock_(clock), base_(newBase()), deferred_(new Deferred) {
+  deferred_->ev = event_new(base_, -1, 0, &Loop::deferTrampoline, this);
+  if (deferred_->ev == nullptr) {
+    event_base_free(base_);
+    throw std::runtime_error("event_new failed");
+  }
+}
+
+Loop::~Loop() {
+  event_free(deferred_->ev);
+  deferred_->queue.clear();
+  event_base_free(base_);
+}
+
+void Loop::run() {
+  event_base_loop(base_, 0);
+}
+
+void Loop::runOnce(bool block) {
+  event_base_loop(base_, block ? EVLOOP_ONCE : EVLOOP_NONBLOCK);
+}
+
+void Loop::stop() {
+  event_base_loopbreak(base_);
+}
+
+void Loop::defer(std::function<void()> fn) {
+  Deferred& d = *deferred_;
+  d.queue.push_back(std::move(fn));
+  if (d.scheduled || d.draining) return;
+  d.scheduled = true;
+  event_active(d.ev, EV_TIMEOUT, 0);
+}
+
+void Loop::deferTrampoline(int, short, void* arg) {
+  Deferred& d = *static_cast<Loop*>(arg)->deferred_;
+  d.scheduled = false;
+  d.draining = true;
+  std::deque<std::function<void()>> batch;
+  batch.swap(d.queue);
+  // The Loop outlives every callback it runs (handles must not outlive it),
+  // so `d` stays valid while the batch drains.
+  while (!batch.empty()) {
+    std::function<void()> fn = std::move(batch.front());
+    batch.pop_front();
+    fn();
+  }
+  d.draining = false;
+  if (!d.queue.empty()) {
+    d.scheduled = true;
+    timeval zero{0, 0};
+    event_add(d.ev, &zero);
+  }
+}
+
+const Clock& Loop::defaultClock() {
+  static const SystemClock clock;
+  return clock;
+}
+
+} // namespace common
