@@ -1,0 +1,76 @@
+#pragma once
+// HAProxy 2.6's TCP log line (`option tcplog`), pure. The format is HAProxy's
+//   %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq
+// e.g.
+//   10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0
+// (configuration.txt 8.2.2). The syslog header is the logger's business.
+#include "common/values.h"
+
+#include <chrono>
+#include <string>
+
+namespace proxyd {
+
+// Termination state (configuration.txt 8.5), first character: what ended
+// the session.
+enum class TermCode : char {
+  None = '-',          // normal end, both sides closed
+  ClientAbort = 'C',   // the client aborted or closed with an error
+  ServerAbort = 'S',   // the server aborted, refused, or sent an error
+  Proxy = 'P',         // aborted by the proxy (rule, security check)
+  Local = 'L',         // served locally by the proxy
+  Resource = 'R',      // a proxy resource was exhausted (memory, sockets, ports)
+  Internal = 'I',      // internal error
+  ServerDown = 'D',    // the server went DOWN and the session was killed
+  ServerUp = 'U',      // killed because a backup was left for an active server
+  Killed = 'K',        // killed by an admin action
+  ClientTimeout = 'c', // client-side timeout
+  ServerTimeout = 's', // server-side timeout, or no server could take it in time
+};
+
+// Termination state, second character: the session's phase when it ended.
+enum class TermPhase : char {
+  None = '-',    // normal end, after data
+  Request = 'R', // waiting for the client's request
+  Queue = 'Q',   // waiting in the queue for a server
+  Connect = 'C', // waiting for the connection to the server
+  Headers = 'H', // waiting for the server's response headers (http)
+  Data = 'D',    // in the data phase
+  Last = 'L',    // sending the last data to the client
+  Tarpit = 'T',  // tarpitted (http)
+};
+
+// The two characters of %ts, e.g. (ServerTimeout, Connect) -> "sC".
+std::string formatTermState(TermCode code, TermPhase phase);
+
+struct TcpLogEntry {
+  common::SockAddr clientAddr;                      // %ci:%cp
+  std::chrono::system_clock::time_point acceptTime; // %t, with milliseconds
+  std::string frontend;                             // %ft
+  bool frontendTls = false;                         // %ft gets a '~' suffix
+  std::string backend;                              // %b (empty: the frontend's name)
+  std::string server;                               // %s (empty: "<NOSRV>")
+  long tw = -1;                                     // ms waiting in queues; -1: never reached
+  long tc = -1;                 // ms to connect to the server; -1: never connected
+  long tt = -1;                 // ms from accept to close
+  long long bytesRead = 0;      // %B: bytes sent from the server to the client
+  std::string termState = "--"; // %ts (see formatTermState)
+  int actconn = 0;              // %ac: connections on the process
+  int feconn = 0;               // %fc: connections on the frontend
+  int beconn = 0;               // %bc: connections on the backend
+  int srvConn = 0;              // %sc: connections on the server
+  int retries = 0;              // %rc
+  bool redispatched = false;    // %rc gets a '+' prefix
+  int srvQueue = 0;             // %sq: requests ahead in the server's queue
+  int backendQueue = 0;         // %bq: requests ahead in the backend's queue
+  bool logasap = false;         // `option logasap`: %Tt and %B get a '+' prefix
+};
+
+// The accept date as %t writes it: "06/Feb/2009:12:12:51.443". HAProxy uses
+// local time; `utc` formats in UTC instead (for tests, and TZ-less hosts).
+std::string formatLogDate(std::chrono::system_clock::time_point t, bool utc = false);
+
+// The whole line, without the syslog header and without a trailing newline.
+std::string formatTcpLog(const TcpLogEntry& e, bool utc = false);
+
+} // namespace proxyd
