@@ -106,6 +106,7 @@ struct ProxyConfig {
   std::vector<BindConfig> binds;
   int maxconn = 0; // 0: global maxconn
   std::string defaultBackend;
+  common::SourceLoc defaultBackendLoc; // the default_backend line (maybe in defaults)
   int defaultBackendIndex = -1; // for listen: itself
   std::vector<UseBackendRule> useBackends;
 

@@ -1,0 +1,248 @@
+// dumpYaml(): the effective configuration for `proxyd --dump`. Every value is
+// printed resolved (defaults applied, fallbacks such as fastinter -> inter
+// taken), durations as formatDuration() writes them, "none" for no timeout.
+// Each proxy prints the fields of the halves it has (frontend / backend).
+#include "proxyd/config.h"
+#include "proxyd/config_parse.h"
+
+#include <yaml-cpp/yaml.h>
+
+namespace proxyd {
+namespace {
+
+std::string dur(const std::optional<Micros>& d) {
+  return d ? common::formatDuration(*d) : std::string("none");
+}
+
+const char* modeName(Mode m) {
+  return m == Mode::Tcp ? "tcp" : "http";
+}
+
+const char* balanceName(BalanceAlgo a) {
+  switch (a) {
+  case BalanceAlgo::RoundRobin:
+    return "roundrobin";
+  case BalanceAlgo::StaticRr:
+    return "static-rr";
+  case BalanceAlgo::LeastConn:
+    return "leastconn";
+  case BalanceAlgo::First:
+    return "first";
+  case BalanceAlgo::Source:
+    return "source";
+  case BalanceAlgo::Random:
+    return "random";
+  }
+  return "?";
+}
+
+std::string logTargetStr(const LogTarget& t) {
+  switch (t.kind) {
+  case LogTarget::Kind::Udp:
+    return t.addr.str();
+  case LogTarget::Kind::Unix:
+    return t.path;
+  case LogTarget::Kind::Stdout:
+    return "stdout";
+  case LogTarget::Kind::Stderr:
+    return "stderr";
+  }
+  return "?";
+}
+
+// Empty lists print as "key: []" on one line.
+template <class V> YAML::EMITTER_MANIP seqStyle(const V& v) {
+  return v.empty() ? YAML::Flow : YAML::Block;
+}
+
+void emitLogs(YAML::Emitter& y, const std::vector<LogTarget>& logs) {
+  y << YAML::Key << "logs" << YAML::Value << seqStyle(logs) << YAML::BeginSeq;
+  for (const LogTarget& t : logs) {
+    y << YAML::BeginMap;
+    y << YAML::Key << "target" << YAML::Value << logTargetStr(t);
+    y << YAML::Key << "format" << YAML::Value << (t.raw ? "raw" : "rfc3164");
+    y << YAML::Key << "facility" << YAML::Value << cfg::facilityName(t.facility);
+    y << YAML::Key << "level" << YAML::Value << cfg::levelName(t.maxLevel);
+    y << YAML::EndMap;
+  }
+  y << YAML::EndSeq;
+}
+
+void emitGlobal(YAML::Emitter& y, const GlobalConfig& g) {
+  y << YAML::Key << "global" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "daemon" << YAML::Value << g.daemon;
+  y << YAML::Key << "maxconn" << YAML::Value << g.maxconn;
+  y << YAML::Key << "nbthread" << YAML::Value << g.nbthread;
+  y << YAML::Key << "pidfile" << YAML::Value << g.pidfile;
+  y << YAML::Key << "user" << YAML::Value << g.user;
+  y << YAML::Key << "group" << YAML::Value << g.group;
+  y << YAML::Key << "chroot" << YAML::Value << g.chroot;
+  emitLogs(y, g.logs);
+  y << YAML::EndMap;
+}
+
+void emitFrontend(YAML::Emitter& y, const ProxyConfig& px, const Config& cfg) {
+  y << YAML::Key << "binds" << YAML::Value << seqStyle(px.binds) << YAML::BeginSeq;
+  for (const BindConfig& b : px.binds)
+    y << b.addr.str();
+  y << YAML::EndSeq;
+  y << YAML::Key << "maxconn" << YAML::Value << (px.maxconn ? px.maxconn : cfg.global.maxconn);
+  int db = px.defaultBackendIndex;
+  y << YAML::Key << "default_backend" << YAML::Value
+    << (db >= 0 && db < static_cast<int>(cfg.proxies.size()) ? cfg.proxies[db].name : "");
+  y << YAML::Key << "use_backend" << YAML::Value << seqStyle(px.useBackends) << YAML::BeginSeq;
+  for (const UseBackendRule& r : px.useBackends)
+    y << r.backend;
+  y << YAML::EndSeq;
+}
+
+void emitTimeouts(YAML::Emitter& y, const ProxyConfig& px) {
+  const Timeouts& t = px.timeouts;
+  y << YAML::Key << "timeouts" << YAML::Value << YAML::BeginMap;
+  if (px.isFrontend()) y << YAML::Key << "client" << YAML::Value << dur(t.client);
+  if (px.isBackend()) {
+    y << YAML::Key << "connect" << YAML::Value << dur(t.connect);
+    y << YAML::Key << "server" << YAML::Value << dur(t.server);
+    y << YAML::Key << "queue" << YAML::Value << dur(t.queue ? t.queue : t.connect);
+    y << YAML::Key << "check" << YAML::Value << (t.check ? dur(t.check) : "inter");
+    y << YAML::Key << "tunnel" << YAML::Value << dur(t.tunnel);
+  }
+  y << YAML::Key << "http-request" << YAML::Value << dur(t.httpRequest);
+  y << YAML::Key << "http-keep-alive" << YAML::Value << dur(t.httpKeepAlive);
+  y << YAML::EndMap;
+}
+
+void emitServer(YAML::Emitter& y, const ServerConfig& s) {
+  const ServerOptions& o = s.opt;
+  y << YAML::BeginMap;
+  y << YAML::Key << "name" << YAML::Value << s.name;
+  y << YAML::Key << "id" << YAML::Value << s.id;
+  y << YAML::Key << "address" << YAML::Value << s.addr.str();
+  y << YAML::Key << "check" << YAML::Value << o.check;
+  y << YAML::Key << "check_address" << YAML::Value
+    << (o.checkAddr ? o.checkAddr->str() : s.addr.ip().str());
+  y << YAML::Key << "check_port" << YAML::Value << (o.checkPort ? o.checkPort : s.addr.port());
+  y << YAML::Key << "inter" << YAML::Value << common::formatDuration(o.inter);
+  y << YAML::Key << "fastinter" << YAML::Value
+    << common::formatDuration(o.fastinter.value_or(o.inter));
+  y << YAML::Key << "downinter" << YAML::Value
+    << common::formatDuration(o.downinter.value_or(o.inter));
+  y << YAML::Key << "rise" << YAML::Value << o.rise;
+  y << YAML::Key << "fall" << YAML::Value << o.fall;
+  y << YAML::Key << "weight" << YAML::Value << o.weight;
+  y << YAML::Key << "backup" << YAML::Value << o.backup;
+  y << YAML::Key << "disabled" << YAML::Value << o.disabled;
+  y << YAML::Key << "maxconn" << YAML::Value << o.maxconn;
+  y << YAML::Key << "maxqueue" << YAML::Value << o.maxqueue;
+  y << YAML::EndMap;
+}
+
+const char* matchName(TcpCheckRule::Match m) {
+  switch (m) {
+  case TcpCheckRule::Match::String:
+    return "string";
+  case TcpCheckRule::Match::Binary:
+    return "binary";
+  case TcpCheckRule::Match::Rstring:
+    return "rstring";
+  }
+  return "?";
+}
+
+std::string hex(const std::string& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+void emitTcpCheck(YAML::Emitter& y, const TcpCheckRule& r) {
+  y << YAML::BeginMap;
+  switch (r.kind) {
+  case TcpCheckRule::Kind::Connect:
+    y << YAML::Key << "connect" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "port" << YAML::Value << r.port << YAML::EndMap;
+    break;
+  case TcpCheckRule::Kind::Send:
+    y << YAML::Key << "send" << YAML::Value << r.data;
+    break;
+  case TcpCheckRule::Kind::SendBinary:
+    y << YAML::Key << "send-binary" << YAML::Value << hex(r.data);
+    break;
+  case TcpCheckRule::Kind::Expect:
+    y << YAML::Key << "expect" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "negate" << YAML::Value << r.negate;
+    y << YAML::Key << "match" << YAML::Value << matchName(r.match);
+    y << YAML::Key << "pattern" << YAML::Value
+      << (r.match == TcpCheckRule::Match::Binary ? hex(r.pattern) : r.pattern);
+    y << YAML::EndMap;
+    break;
+  }
+  y << YAML::EndMap;
+}
+
+void emitBackend(YAML::Emitter& y, const ProxyConfig& px) {
+  y << YAML::Key << "balance" << YAML::Value << balanceName(px.balance);
+  y << YAML::Key << "hash-type" << YAML::Value
+    << (px.hashType == HashType::Consistent ? "consistent" : "map-based");
+  y << YAML::Key << "retries" << YAML::Value << px.retries;
+  y << YAML::Key << "servers" << YAML::Value << seqStyle(px.servers) << YAML::BeginSeq;
+  for (const ServerConfig& s : px.servers)
+    emitServer(y, s);
+  y << YAML::EndSeq;
+  y << YAML::Key << "tcp-check" << YAML::Value << seqStyle(px.tcpChecks) << YAML::BeginSeq;
+  for (const TcpCheckRule& r : px.tcpChecks)
+    emitTcpCheck(y, r);
+  y << YAML::EndSeq;
+}
+
+void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
+  y << YAML::Key << "options" << YAML::Value << YAML::BeginMap;
+  if (px.isFrontend()) {
+    y << YAML::Key << "tcplog" << YAML::Value << px.tcplog;
+    y << YAML::Key << "dontlognull" << YAML::Value << px.dontlognull;
+  }
+  if (px.isBackend()) {
+    y << YAML::Key << "redispatch" << YAML::Value << px.redispatch;
+    y << YAML::Key << "allbackups" << YAML::Value << px.allbackups;
+    y << YAML::Key << "tcp-check" << YAML::Value << px.tcpCheck;
+  }
+  y << YAML::Key << "http-server-close" << YAML::Value << px.httpServerClose;
+  y << YAML::Key << "forwardfor" << YAML::Value << px.forwardFor;
+  y << YAML::Key << "forwardfor-except" << YAML::Value
+    << (px.forwardForExcept ? px.forwardForExcept->str() : "");
+  y << YAML::EndMap;
+}
+
+void emitProxy(YAML::Emitter& y, const ProxyConfig& px, const Config& cfg) {
+  y << YAML::BeginMap;
+  y << YAML::Key << "name" << YAML::Value << px.name;
+  y << YAML::Key << "kind" << YAML::Value << cfg::sectionName(px);
+  y << YAML::Key << "mode" << YAML::Value << modeName(px.mode);
+  if (px.isFrontend()) emitFrontend(y, px, cfg);
+  emitTimeouts(y, px);
+  if (px.isBackend()) emitBackend(y, px);
+  emitOptions(y, px);
+  y << YAML::Key << "log_global" << YAML::Value << px.logGlobal;
+  emitLogs(y, px.logs);
+  y << YAML::EndMap;
+}
+
+} // namespace
+
+std::string dumpYaml(const Config& config) {
+  YAML::Emitter y;
+  y << YAML::BeginMap;
+  emitGlobal(y, config.global);
+  y << YAML::Key << "proxies" << YAML::Value << YAML::BeginSeq;
+  for (const ProxyConfig& px : config.proxies)
+    emitProxy(y, px, config);
+  y << YAML::EndSeq;
+  y << YAML::EndMap;
+  return std::string(y.c_str()) + "\n";
+}
+
+} // namespace proxyd

@@ -1,0 +1,331 @@
+// Keywords of defaults / frontend / backend / listen sections.
+//
+// Each entry says which side of a proxy the keyword acts on, whether a
+// defaults section may carry it, and what HAProxy 2.6 does when it is used on
+// the wrong side: an error for `server`/`default-server`, otherwise a warning
+// and the line is ignored ("'balance' ignored because frontend 'x' has no
+// backend capability."). Keywords with a sub-keyword ("option X",
+// "timeout X") are registered under both words.
+#include "proxyd/config_parse.h"
+
+#include <array>
+#include <string_view>
+
+namespace proxyd::cfg {
+namespace {
+
+constexpr unsigned FE = ProxyConfig::Frontend;
+constexpr unsigned BE = ProxyConfig::Backend;
+constexpr unsigned ANY = ProxyConfig::Listen;
+
+// `arg` is the index of the first argument after the keyword's words.
+using ProxyFn = void (*)(const ProxyLineCtx& c, size_t arg, bool negate);
+
+struct ProxyKw {
+  std::string_view name;
+  unsigned side;
+  bool inDefaults;
+  bool strict; // wrong side is an error, not a warning
+  bool negatable;
+  ProxyFn parse;
+};
+
+// --- mode, bind, routing ---
+
+void parseMode(const ProxyLineCtx& c, size_t arg, bool) {
+  const std::string* m = c.l.need(arg, "mode", "'tcp' or 'http'");
+  if (!m || !c.l.noMoreThan(arg + 1, "mode")) return;
+  if (*m == "tcp") {
+    c.px.mode = Mode::Tcp;
+  } else if (*m == "http") {
+    c.l.error(arg, "mode http is not supported yet (layer 7 lands with the HTTP issue)");
+  } else {
+    c.l.error(arg, "unknown proxy mode '" + *m + "'.");
+  }
+}
+
+void parseBind(const ProxyLineCtx& c, size_t arg, bool) {
+  const std::string* list = c.l.need(arg, "bind", "[addr]:port[-end][,...] as an argument");
+  if (!list) return;
+  std::string_view rest = *list;
+  while (true) {
+    size_t comma = rest.find(',');
+    std::string_view one = rest.substr(0, comma);
+    auto a = common::parseBindAddr(one);
+    if (!a) {
+      c.l.error(arg, "'bind " + *list + "': " + a.error());
+    } else {
+      c.px.binds.push_back(BindConfig{*a, c.l.at(arg)});
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  // We do not know an unknown option's arity, so only the first is named.
+  if (arg + 1 < c.l.size()) c.l.unsupported(c.l.word(arg + 1), " on bind line");
+}
+
+void parseDefaultBackend(const ProxyLineCtx& c, size_t arg, bool) {
+  const std::string* b = c.l.need(arg, "default_backend", "a backend name");
+  if (!b || !c.l.noMoreThan(arg + 1, "default_backend")) return;
+  c.px.defaultBackend = *b;
+  c.px.defaultBackendLoc = c.l.at(arg);
+}
+
+void parseUseBackend(const ProxyLineCtx& c, size_t arg, bool) {
+  const std::string* b = c.l.need(arg, "use_backend", "a backend name");
+  if (!b) return;
+  if (c.l.size() > arg + 1 && (c.l.word(arg + 1) == "if" || c.l.word(arg + 1) == "unless")) {
+    c.l.error(arg + 1, "conditions (if/unless) are not supported yet");
+    return;
+  }
+  if (!c.l.noMoreThan(arg + 1, "use_backend")) return;
+  c.px.useBackends.push_back(UseBackendRule{*b, -1, c.l.at(arg)});
+}
+
+// --- backend side ---
+
+struct Algo {
+  std::string_view name;
+  BalanceAlgo algo;
+};
+constexpr std::array<Algo, 6> kAlgos = {{{"roundrobin", BalanceAlgo::RoundRobin},
+                                         {"static-rr", BalanceAlgo::StaticRr},
+                                         {"leastconn", BalanceAlgo::LeastConn},
+                                         {"first", BalanceAlgo::First},
+                                         {"source", BalanceAlgo::Source},
+                                         {"random", BalanceAlgo::Random}}};
+
+void parseBalance(const ProxyLineCtx& c, size_t arg, bool) {
+  const std::string* a = c.l.need(arg, "balance", "an algorithm");
+  if (!a) return;
+  for (const Algo& known : kAlgos) {
+    if (known.name == *a) {
+      if (c.l.noMoreThan(arg + 1, "balance")) c.px.balance = known.algo;
+      return;
+    }
+  }
+  std::string_view s = *a;
+  if (s == "uri" || s == "url_param" || s.starts_with("hdr(") || s.starts_with("rdp-cookie") ||
+      s.starts_with("random(") || s == "hash") {
+    c.l.error(arg, "balance '" + *a + "' is not supported yet");
+    return;
+  }
+  c.l.error(arg, "'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'first', "
+                 "'source' and 'random' (got '" +
+                     *a + "').");
+}
+
+// hash-type map-based|consistent [sdbm]. The hash function only matters for
+// algorithms hashing a sample (uri, hdr...), which we do not have yet; sdbm,
+// HAProxy's default, is accepted; the others and 'avalanche' are refused.
+void parseHashType(const ProxyLineCtx& c, size_t arg, bool) {
+  const std::string* t = c.l.need(arg, "hash-type", "'map-based' or 'consistent'");
+  if (!t) return;
+  if (*t == "map-based") {
+    c.px.hashType = HashType::MapBased;
+  } else if (*t == "consistent") {
+    c.px.hashType = HashType::Consistent;
+  } else {
+    c.l.error(arg, "'hash-type' expects 'map-based' or 'consistent' (got '" + *t + "').");
+    return;
+  }
+  size_t i = arg + 1;
+  if (i < c.l.size() && c.l.word(i) == "sdbm") ++i;
+  if (i < c.l.size()) {
+    const std::string& w = c.l.word(i);
+    if (w == "djb2" || w == "wt6" || w == "crc32" || w == "none") {
+      c.l.error(i, "hash function '" + w + "' is not supported yet (only the default 'sdbm')");
+    } else if (w == "avalanche") {
+      c.l.error(i, "hash modifier 'avalanche' is not supported yet");
+    } else {
+      c.l.noMoreThan(i, "hash-type");
+    }
+  }
+}
+
+void parseRetries(const ProxyLineCtx& c, size_t arg, bool) {
+  if (!c.l.noMoreThan(arg + 1, "retries")) return;
+  if (auto v = intArg(c.l, arg, "retries", 0, 1'000'000)) c.px.retries = *v;
+}
+
+void parseMaxconn(const ProxyLineCtx& c, size_t arg, bool) {
+  if (!c.l.noMoreThan(arg + 1, "maxconn")) return;
+  if (auto v = intArg(c.l, arg, "maxconn", 0, 10'000'000)) c.px.maxconn = *v;
+}
+
+// --- timeouts ---
+
+template <std::optional<Micros> Timeouts::*field>
+void parseTimeout(const ProxyLineCtx& c, size_t arg, bool) {
+  std::string kw = "timeout " + c.l.word(arg - 1);
+  if (!c.l.noMoreThan(arg + 1, kw)) return;
+  if (auto d = durationArg(c.l, arg, kw)) c.px.timeouts.*field = *d;
+}
+
+// --- options ---
+
+template <bool ProxyConfig::*field> void parseFlag(const ProxyLineCtx& c, size_t arg, bool negate) {
+  if (!c.l.noMoreThan(arg, "option " + c.l.word(arg - 1))) return;
+  c.px.*field = !negate;
+}
+
+void parseForwardFor(const ProxyLineCtx& c, size_t arg, bool) {
+  size_t i = arg;
+  std::optional<common::Cidr> except;
+  if (i < c.l.size() && c.l.word(i) == "except") {
+    const std::string* net = c.l.need(i + 1, "option forwardfor except", "a network");
+    if (!net) return;
+    auto cidr = common::parseCidr(*net);
+    if (!cidr) {
+      c.l.error(i + 1, "'option forwardfor except': " + cidr.error());
+      return;
+    }
+    except = *cidr;
+    i += 2;
+  }
+  if (i < c.l.size()) {
+    c.l.unsupported(c.l.word(i), " on option forwardfor line");
+    return;
+  }
+  c.px.forwardFor = true;
+  c.px.forwardForExcept = except;
+}
+
+void parseLog(const ProxyLineCtx& c, size_t arg, bool negate) {
+  if (negate) {
+    if (!c.l.noMoreThan(arg, "no log")) return;
+    c.px.logs.clear();
+    c.px.logGlobal = false;
+    return;
+  }
+  if (arg < c.l.size() && c.l.word(arg) == "global") {
+    if (c.l.noMoreThan(arg + 1, "log global")) c.px.logGlobal = true;
+    return;
+  }
+  if (auto t = parseLogTarget(c.l, arg)) c.px.logs.push_back(*t);
+}
+
+void serverLine(const ProxyLineCtx& c, size_t, bool) {
+  parseServerLine(c);
+}
+void defaultServerLine(const ProxyLineCtx& c, size_t, bool) {
+  parseDefaultServerLine(c);
+}
+void tcpCheckLine(const ProxyLineCtx& c, size_t, bool) {
+  parseTcpCheckLine(c);
+}
+
+constexpr std::array<ProxyKw, 27> kProxyKeywords = {{
+    // name                      side  defaults strict negatable
+    {"mode", ANY, true, false, false, parseMode},
+    {"bind", FE, false, false, false, parseBind},
+    {"default_backend", FE, true, false, false, parseDefaultBackend},
+    {"use_backend", FE, false, false, false, parseUseBackend},
+    {"maxconn", FE, true, false, false, parseMaxconn},
+    {"balance", BE, true, false, false, parseBalance},
+    {"hash-type", BE, true, false, false, parseHashType},
+    {"retries", BE, true, false, false, parseRetries},
+    {"server", BE, false, true, false, serverLine},
+    {"default-server", BE, true, true, false, defaultServerLine},
+    {"tcp-check", BE, true, false, false, tcpCheckLine},
+    {"log", ANY, true, false, true, parseLog},
+    {"timeout connect", BE, true, false, false, parseTimeout<&Timeouts::connect>},
+    {"timeout client", FE, true, false, false, parseTimeout<&Timeouts::client>},
+    {"timeout server", BE, true, false, false, parseTimeout<&Timeouts::server>},
+    {"timeout queue", BE, true, false, false, parseTimeout<&Timeouts::queue>},
+    {"timeout check", BE, true, false, false, parseTimeout<&Timeouts::check>},
+    {"timeout tunnel", BE, true, false, false, parseTimeout<&Timeouts::tunnel>},
+    {"timeout http-request", ANY, true, false, false, parseTimeout<&Timeouts::httpRequest>},
+    {"timeout http-keep-alive", ANY, true, false, false, parseTimeout<&Timeouts::httpKeepAlive>},
+    {"option redispatch", BE, true, false, true, parseFlag<&ProxyConfig::redispatch>},
+    {"option allbackups", BE, true, false, true, parseFlag<&ProxyConfig::allbackups>},
+    {"option tcplog", FE, true, false, false, parseFlag<&ProxyConfig::tcplog>},
+    {"option dontlognull", FE, true, false, true, parseFlag<&ProxyConfig::dontlognull>},
+    {"option tcp-check", BE, true, false, false, parseFlag<&ProxyConfig::tcpCheck>},
+    {"option http-server-close", ANY, true, false, true, parseFlag<&ProxyConfig::httpServerClose>},
+    {"option forwardfor", ANY, true, false, false, parseForwardFor},
+}};
+
+// Finds the entry for the words starting at `first`; sets `words` to how many
+// words its name takes.
+const ProxyKw* lookup(const LineRef& l, size_t first, size_t* words) {
+  const std::string& w = l.word(first);
+  bool twoWords = w == "option" || w == "timeout";
+  if (twoWords && first + 1 >= l.size()) return nullptr;
+  std::string name = twoWords ? w + " " + l.word(first + 1) : w;
+  *words = twoWords ? 2 : 1;
+  for (const ProxyKw& kw : kProxyKeywords) {
+    if (kw.name == name) return &kw;
+  }
+  return nullptr;
+}
+
+// The keyword's name as written, for "unsupported keyword" messages.
+std::string spelled(const LineRef& l, size_t first) {
+  const std::string& w = l.word(first);
+  if ((w == "option" || w == "timeout" || w == "stats") && first + 1 < l.size()) {
+    return w + " " + l.word(first + 1);
+  }
+  return w;
+}
+
+// False (after reporting) when the keyword may not act in this section.
+bool allowedHere(const ProxyLineCtx& c, const ProxyKw& kw) {
+  std::string name(kw.name);
+  if (c.isDefaults()) {
+    if (!kw.inDefaults) c.l.error(0, "'" + name + "' not allowed in 'defaults' section.");
+    return kw.inDefaults;
+  }
+  if (c.px.cap & kw.side) return true;
+  std::string missing = kw.side == FE ? "frontend" : "backend";
+  std::string who = sectionName(c.px) + " '" + c.px.name + "'";
+  if (kw.strict) {
+    c.l.error(0,
+              "'" + name + "' not allowed because " + who + " has no " + missing + " capability.");
+  } else {
+    c.l.warn(0, "'" + name + "' ignored because " + who + " has no " + missing + " capability.");
+  }
+  return false;
+}
+
+} // namespace
+
+std::string sectionName(const ProxyConfig& px) {
+  switch (px.cap) {
+  case ProxyConfig::Frontend:
+    return "frontend";
+  case ProxyConfig::Backend:
+    return "backend";
+  case ProxyConfig::Listen:
+    return "listen";
+  default:
+    return "defaults";
+  }
+}
+
+std::string proxyWord(const ProxyConfig& px) {
+  return px.cap == ProxyConfig::Listen ? "proxy" : sectionName(px);
+}
+
+void parseProxyLine(const ProxyLineCtx& c) {
+  bool negate = c.l.word(0) == "no";
+  size_t first = negate ? 1 : 0;
+  if (first >= c.l.size()) {
+    c.l.error(0, "'no' expects a keyword (e.g. 'no option redispatch').");
+    return;
+  }
+  size_t words = 1;
+  const ProxyKw* kw = lookup(c.l, first, &words);
+  if (!kw) {
+    c.l.unsupported((negate ? "no " : "") + spelled(c.l, first));
+    return;
+  }
+  if (negate && !kw->negatable) {
+    c.l.error(0, "negation is not supported for '" + std::string(kw->name) + "'.");
+    return;
+  }
+  if (!allowedHere(c, *kw)) return;
+  kw->parse(c, first + words, negate);
+}
+
+} // namespace proxyd::cfg

@@ -1,0 +1,103 @@
+// Checks that need the whole configuration: references between proxies,
+// duplicate server names, listeners, and HAProxy's post-parse warnings.
+#include "proxyd/config_parse.h"
+
+namespace proxyd::cfg {
+namespace {
+
+std::string who(const ProxyConfig& px) {
+  return proxyWord(px) + " '" + px.name + "'";
+}
+
+// Resolves default_backend; a listen without one serves itself.
+void resolveDefaultBackend(Config& cfg, size_t self, Diag& diag) {
+  ProxyConfig& px = cfg.proxies[self];
+  if (px.defaultBackend.empty()) {
+    if (px.isBackend()) px.defaultBackendIndex = static_cast<int>(self);
+    return;
+  }
+  px.defaultBackendIndex = cfg.find(px.defaultBackend, ProxyConfig::Backend);
+  if (px.defaultBackendIndex < 0) {
+    diag.error(px.defaultBackendLoc, "proxy '" + px.name +
+                                         "': unable to find required default_backend: '" +
+                                         px.defaultBackend + "'.");
+  }
+}
+
+void resolveUseBackends(Config& cfg, ProxyConfig& px, Diag& diag) {
+  for (UseBackendRule& r : px.useBackends) {
+    r.backendIndex = cfg.find(r.backend, ProxyConfig::Backend);
+    if (r.backendIndex < 0) {
+      diag.error(r.loc, "proxy '" + px.name + "': unable to find required use_backend: '" +
+                            r.backend + "'.");
+    }
+  }
+}
+
+// A frontend that listens nowhere is an error here (HAProxy only warns); a
+// listen without bind is a backend in all but name, as HAProxy says.
+void checkBinds(const ProxyConfig& px, Diag& diag) {
+  if (!px.binds.empty()) return;
+  std::string msg = sectionName(px) + " '" + px.name + "' has no 'bind' directive.";
+  if (px.cap == ProxyConfig::Frontend) {
+    diag.error(px.loc, msg + " A frontend needs at least one listening address.");
+  } else {
+    diag.warn(px.loc, msg + " Please declare it as a backend if this was intended.");
+  }
+}
+
+void checkServers(const ProxyConfig& px, Diag& diag) {
+  for (size_t i = 0; i < px.servers.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (px.servers[j].name != px.servers[i].name) continue;
+      diag.error(px.servers[i].loc, "backend '" + px.name + "', another server named '" +
+                                        px.servers[i].name + "' was already defined at line " +
+                                        std::to_string(px.servers[j].loc.line) +
+                                        ", please use distinct names.");
+      break;
+    }
+  }
+}
+
+bool unset(const std::optional<Micros>& t) {
+  return !t || t->count() == 0;
+}
+
+// HAProxy's warning, word for word (on one line): a frontend needs 'client';
+// a backend with servers needs 'connect' and 'server' (or 'tunnel' in tcp).
+void checkTimeouts(const ProxyConfig& px, Diag& diag) {
+  const Timeouts& t = px.timeouts;
+  bool fe = px.isFrontend() && unset(t.client);
+  bool be = px.isBackend() && !px.servers.empty() &&
+            (unset(t.connect) || (unset(t.server) && unset(t.tunnel)));
+  if (!fe && !be) return;
+  diag.warn(px.loc, "missing timeouts for " + who(px) +
+                        ". While not properly invalid, you will certainly encounter various "
+                        "problems with such a configuration. To fix this, please ensure that all "
+                        "following timeouts are set to a non-zero value: 'client', 'connect', "
+                        "'server'.");
+}
+
+void checkHttpOnlyOptions(const ProxyConfig& px, Diag& diag) {
+  if (px.forwardFor && px.mode == Mode::Tcp) {
+    diag.warn(px.loc, "'option forwardfor' ignored for " + who(px) + " as it requires HTTP mode.");
+  }
+}
+
+} // namespace
+
+void validate(Config& cfg, Diag& diag) {
+  for (size_t i = 0; i < cfg.proxies.size(); ++i) {
+    ProxyConfig& px = cfg.proxies[i];
+    if (px.isFrontend()) {
+      resolveDefaultBackend(cfg, i, diag);
+      resolveUseBackends(cfg, px, diag);
+      checkBinds(px, diag);
+    }
+    if (px.isBackend()) checkServers(px, diag);
+    checkTimeouts(px, diag);
+    checkHttpOnlyOptions(px, diag);
+  }
+}
+
+} // namespace proxyd::cfg
