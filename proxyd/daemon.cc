@@ -1,0 +1,254 @@
+#include "proxyd/daemon.h"
+
+#include "proxyd/stream.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace proxyd {
+
+// ---- Listener -------------------------------------------------------------
+
+Listener::Listener(Daemon& d, FrontendRt& fe, int fd, const common::SockAddr& addr)
+    : d_(d), fe_(fe), fd_(fd), addr_(addr) {
+  w_ = std::make_unique<common::FdWatcher>(d.loop(), fd, [this](unsigned) { onReadable(); });
+}
+
+Listener::~Listener() {
+  w_.reset();
+  ::close(fd_);
+}
+
+void Listener::pause() {
+  if (paused_) return;
+  paused_ = true;
+  w_->want(0);
+}
+
+void Listener::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  w_->want(common::FdWatcher::Read);
+}
+
+void Listener::onReadable() {
+  // Accept a bounded batch per wake-up, stopping at the connection limits:
+  // beyond them connections wait in the kernel's backlog instead of using
+  // file descriptors here.
+  for (int i = 0; i < 64 && !paused_; ++i) {
+    if (d_.full() || fe_.full()) return;
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return; // EAGAIN, or EMFILE/ENFILE: try again on the next wake-up
+    }
+    d_.onAccept(fe_, fd, common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len));
+  }
+}
+
+// ---- FrontendRt -----------------------------------------------------------
+
+FrontendRt::FrontendRt(const ProxyConfig& cfg, int index) : cfg_(cfg), index_(index) {}
+
+int FrontendRt::maxconn() const {
+  // A frontend without its own maxconn is bounded by the global one only.
+  return cfg_.maxconn > 0 ? cfg_.maxconn : 1 << 30;
+}
+
+// ---- Daemon ---------------------------------------------------------------
+
+namespace {
+
+// HAProxy's default when global maxconn is unset: derived from the fd limit
+// (each proxied connection needs two descriptors, plus some for listeners,
+// checks and logs).
+int defaultMaxconn() {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  long n = static_cast<long>(rl.rlim_cur);
+  long m = (n - 100) / 2;
+  if (m < 100) m = 100;
+  if (m > 100000) m = 100000;
+  return static_cast<int>(m);
+}
+
+common::LogSinkSpec sinkSpec(const LogTarget& t) {
+  common::LogSinkSpec s;
+  switch (t.kind) {
+  case LogTarget::Kind::Udp: s.kind = common::LogSinkSpec::Kind::Udp; break;
+  case LogTarget::Kind::Unix: s.kind = common::LogSinkSpec::Kind::Unix; break;
+  case LogTarget::Kind::Stdout: s.kind = common::LogSinkSpec::Kind::Stdout; break;
+  case LogTarget::Kind::Stderr: s.kind = common::LogSinkSpec::Kind::Stderr; break;
+  }
+  s.addr = t.addr;
+  s.path = t.path;
+  s.facility = t.facility;
+  s.maxLevel = t.maxLevel;
+  s.raw = t.raw;
+  return s;
+}
+
+} // namespace
+
+Daemon::Daemon(common::Loop& loop, Config cfg, RunOptions opts)
+    : loop_(loop), cfg_(std::move(cfg)), opts_(opts), pool_(16384) {
+  maxconn_ = cfg_.global.maxconn > 0 ? cfg_.global.maxconn : defaultMaxconn();
+  const common::Logger* global = cfg_.global.logs.empty() ? nullptr : makeLogger(cfg_.global.logs);
+  if (opts_.foreground && !opts_.quiet) {
+    stderrLog_ = std::make_unique<common::Logger>("proxyd", loop_.clock());
+    common::LogSinkSpec s;
+    s.kind = common::LogSinkSpec::Kind::Stderr;
+    s.maxLevel = common::kNotice;
+    stderrLog_->addSink(s);
+  }
+  backends_.resize(cfg_.proxies.size());
+  proxyLoggers_.resize(cfg_.proxies.size(), nullptr);
+  for (size_t i = 0; i < cfg_.proxies.size(); ++i) {
+    const auto& p = cfg_.proxies[i];
+    if (!p.logs.empty()) proxyLoggers_[i] = makeLogger(p.logs);
+    else if (p.logGlobal) proxyLoggers_[i] = global;
+    if (p.isBackend()) backends_[i] = std::make_unique<BackendRt>(*this, p, static_cast<int>(i));
+  }
+}
+
+Daemon::~Daemon() {
+  streams_.clear();
+  frontends_.clear();
+  backends_.clear();
+}
+
+common::Logger* Daemon::makeLogger(const std::vector<LogTarget>& targets) {
+  auto l = std::make_unique<common::Logger>("proxyd", loop_.clock());
+  for (const auto& t : targets) l->addSink(sinkSpec(t));
+  loggers_.push_back(std::move(l));
+  return loggers_.back().get();
+}
+
+const common::Logger* Daemon::proxyLogger(int proxyIndex) const {
+  if (proxyIndex < 0 || static_cast<size_t>(proxyIndex) >= proxyLoggers_.size()) return nullptr;
+  return proxyLoggers_[proxyIndex];
+}
+
+void Daemon::notice(int proxyIndex, int severity, const std::string& msg) {
+  if (auto* l = proxyLogger(proxyIndex)) l->log(severity, msg);
+  if (stderrLog_) stderrLog_->log(severity <= common::kWarning ? common::kWarning : common::kNotice, msg);
+}
+
+BackendRt* Daemon::backend(int proxyIndex) {
+  if (proxyIndex < 0 || static_cast<size_t>(proxyIndex) >= backends_.size()) return nullptr;
+  return backends_[proxyIndex].get();
+}
+
+namespace {
+
+// Opens, binds and listens one socket; returns the fd or an error text.
+common::Result<int> openListener(const common::SockAddr& a) {
+  int fd = ::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return common::err(std::strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (a.family() == AF_INET6) {
+    // "[::]:80" takes IPv6 only, as HAProxy's "v6only" default on Linux
+    // leaves it to the system: keep the system default (dual stack).
+  }
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0 ||
+      ::listen(fd, 1024) < 0) {
+    std::string e = std::strerror(errno);
+    ::close(fd);
+    return common::err(e);
+  }
+  return fd;
+}
+
+} // namespace
+
+common::Result<bool> Daemon::bindAll() {
+  frontends_.clear();
+  for (size_t i = 0; i < cfg_.proxies.size(); ++i) {
+    const auto& p = cfg_.proxies[i];
+    if (!p.isFrontend()) continue;
+    auto fe = std::make_unique<FrontendRt>(p, static_cast<int>(i));
+    fe->logger = proxyLogger(static_cast<int>(i));
+    for (const auto& b : p.binds) {
+      for (unsigned port = b.addr.portLo; port <= b.addr.portHi; ++port) {
+        common::IpAddr ip = b.addr.ip;
+        if (ip.family == 0) {
+          ip.family = AF_INET;
+          ip.v4.s_addr = htonl(INADDR_ANY);
+        }
+        auto sa = common::SockAddr::from(ip, static_cast<uint16_t>(port));
+        auto fd = openListener(sa);
+        if (!fd) {
+          frontends_.clear();
+          return common::err("Starting frontend " + p.name + ": cannot bind socket (" +
+                             fd.error() + ") [" + sa.str() + "]");
+        }
+        fe->listeners.push_back(std::make_unique<Listener>(*this, *fe, fd.value(), sa));
+      }
+    }
+    frontends_.push_back(std::move(fe));
+  }
+  return true;
+}
+
+void Daemon::start() {
+  for (auto& fe : frontends_)
+    for (auto& l : fe->listeners) l->resume();
+  for (auto& be : backends_)
+    if (be) be->startChecks();
+}
+
+void Daemon::stop() {
+  softStopping_ = true;
+  for (auto& fe : frontends_)
+    for (auto& l : fe->listeners) l->pause();
+  streams_.clear();
+  loop_.stop();
+}
+
+void Daemon::softStop() {
+  softStopping_ = true;
+  for (auto& fe : frontends_) fe->listeners.clear();
+  if (actconn_ == 0) loop_.stop();
+}
+
+void Daemon::onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer) {
+  ++actconn_;
+  ++fe.feconn;
+  ++fe.cumConns;
+  auto s = std::make_unique<Stream>(*this, fe, fd, peer);
+  Stream* raw = s.get();
+  streams_.emplace(raw, std::move(s));
+  updateListeners();
+  raw->start(); // may finish (and schedule its own removal) at once
+}
+
+void Daemon::streamClosed(Stream* s, FrontendRt& fe) {
+  --actconn_;
+  --fe.feconn;
+  // Destroy after the current callback unwinds: the stream's own watchers
+  // may be the ones running.
+  loop_.defer([this, s] { streams_.erase(s); });
+  updateListeners();
+  if (softStopping_ && actconn_ == 0) loop_.stop();
+}
+
+void Daemon::updateListeners() {
+  if (softStopping_) return;
+  for (auto& fe : frontends_) {
+    bool stopAccepting = full() || fe->full();
+    for (auto& l : fe->listeners) {
+      if (stopAccepting) l->pause();
+      else l->resume();
+    }
+  }
+}
+
+} // namespace proxyd

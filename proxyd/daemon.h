@@ -1,0 +1,116 @@
+#pragma once
+// The Daemon owns everything a running proxyd has: the loop, the validated
+// configuration, the frontends (listeners), the backends (servers, balancers,
+// queues, checks), the live streams, the loggers and the global counters.
+// No mutable globals: everything hangs off this object.
+#include "common/log.h"
+#include "common/loop.h"
+#include "proxyd/backend.h"
+#include "proxyd/buffer.h"
+#include "proxyd/config.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace proxyd {
+
+class Stream;
+class Daemon;
+
+// One bound socket of a frontend.
+class Listener {
+public:
+  Listener(Daemon& d, class FrontendRt& fe, int fd, const common::SockAddr& addr);
+  ~Listener();
+  void pause();
+  void resume();
+  const common::SockAddr& addr() const { return addr_; }
+
+private:
+  void onReadable();
+  Daemon& d_;
+  FrontendRt& fe_;
+  int fd_;
+  common::SockAddr addr_;
+  common::FdWatcherPtr w_;
+  bool paused_ = true; // until Daemon::start()
+};
+
+class FrontendRt {
+public:
+  FrontendRt(const ProxyConfig& cfg, int index);
+  const ProxyConfig& cfg() const { return cfg_; }
+  const std::string& name() const { return cfg_.name; }
+  int index() const { return index_; }
+  std::vector<std::unique_ptr<Listener>> listeners;
+  int feconn = 0;
+  long cumConns = 0;
+  int maxconn() const;
+  bool full() const { return feconn >= maxconn(); }
+  const common::Logger* logger = nullptr; // null: no log targets
+
+private:
+  const ProxyConfig& cfg_;
+  int index_;
+};
+
+struct RunOptions {
+  bool foreground = true;
+  bool quiet = false;
+};
+
+class Daemon {
+public:
+  Daemon(common::Loop& loop, Config cfg, RunOptions opts);
+  ~Daemon();
+
+  // Binds every listener. On failure returns the HAProxy-style message and
+  // opens nothing (already-bound sockets are closed).
+  common::Result<bool> bindAll();
+  // Starts accepting and checking.
+  void start();
+  // Stops accepting, closes every stream, stops the loop.
+  void stop();
+  // Closes the listeners and stops the loop once the last stream ends
+  // (HAProxy's soft stop, SIGUSR1).
+  void softStop();
+
+  common::Loop& loop() { return loop_; }
+  const Config& config() const { return cfg_; }
+  BufferPool& buffers() { return pool_; }
+  BackendRt* backend(int proxyIndex);
+
+  // Stream bookkeeping, called by Listener and Stream.
+  void onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer);
+  void streamClosed(Stream* s, FrontendRt& fe);
+  int actconn() const { return actconn_; }
+  int maxconn() const { return maxconn_; }
+  bool full() const { return actconn_ >= maxconn_; }
+
+  // Log lines: `proxyLogger` is the proxy's own targets (or global's with
+  // `log global`); alerts/warnings also go to stderr in the foreground.
+  const common::Logger* proxyLogger(int proxyIndex) const;
+  void notice(int proxyIndex, int severity, const std::string& msg);
+
+private:
+  void updateListeners();
+  common::Logger* makeLogger(const std::vector<LogTarget>& targets);
+
+  common::Loop& loop_;
+  Config cfg_;
+  RunOptions opts_;
+  BufferPool pool_;
+  int maxconn_ = 0;
+  int actconn_ = 0;
+  bool softStopping_ = false;
+  std::vector<std::unique_ptr<FrontendRt>> frontends_;
+  std::vector<std::unique_ptr<BackendRt>> backends_; // index: proxy index (null if not a backend)
+  std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
+  std::vector<std::unique_ptr<common::Logger>> loggers_;
+  std::vector<const common::Logger*> proxyLoggers_;
+  std::unique_ptr<common::Logger> stderrLog_;
+};
+
+} // namespace proxyd

@@ -1,0 +1,99 @@
+#pragma once
+// One proxied TCP connection: client socket, the server connection it is
+// forwarded to, one buffer each way (taken from the pool only while bytes are
+// in flight), and a single timer for whichever phase it is in (queue, connect,
+// retry turn-around, idle). Half-closes are passed on: EOF from one side
+// becomes shutdown(SHUT_WR) on the other once its buffer is drained.
+#include "common/loop.h"
+#include "common/values.h"
+#include "proxyd/buffer.h"
+
+#include <chrono>
+#include <optional>
+
+namespace proxyd {
+
+class Daemon;
+class FrontendRt;
+class BackendRt;
+
+// Why a stream ended, mapped to HAProxy's two-letter termination state.
+enum class TermCause {
+  Normal,            // "--"
+  ClientTimeout,     // "cD"
+  ServerTimeout,     // "sD"
+  ClientError,       // "CD" (reset or error from the client while forwarding)
+  ServerError,       // "SD"
+  ClientAbortQueue,  // "CQ"
+  ClientAbortConnect, // "CC"
+  QueueTimeout,      // "sQ"
+  QueueFull,         // "sQ"
+  ConnectFailed,     // "SC" (refused or reset on every retry)
+  ConnectTimeout,    // "sC"
+  NoServer,          // "SC" with <NOSRV>
+  Killed,            // "KD" / "KQ" (shutdown)
+};
+
+class Stream {
+public:
+  Stream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  void start();
+  // The backend queue gives this stream a turn.
+  void onQueueTurn();
+
+private:
+  enum class Phase { Queued, Connecting, RetryWait, Forwarding, Closed };
+
+  void assign(std::optional<size_t> avoid);
+  void connectTo(size_t server);
+  void onConnectResult(int err, bool timedOut);
+  void retryOrFail(bool timedOut);
+  void onClientEvent(unsigned ready);
+  void onServerEvent(unsigned ready);
+  // Moves bytes from `from` to `to` through `buf`; returns false when the
+  // stream was finished because of an error.
+  bool pump(int from, int to, BufferPtr& buf, bool& fromEof, bool& shutDone, bool c2s);
+  void updateInterest();
+  void armIdle();
+  void onTimer();
+  void releaseServer();
+  void finish(TermCause cause);
+
+  Daemon& d_;
+  FrontendRt& fe_;
+  BackendRt* be_ = nullptr;
+  int cfd_;
+  int sfd_ = -1;
+  common::SockAddr peer_;
+  common::FdWatcherPtr cw_;
+  common::FdWatcherPtr sw_;
+  common::TimerPtr timer_;
+  BufferPtr c2s_;
+  BufferPtr s2c_;
+  bool clientEof_ = false;
+  bool serverEof_ = false;
+  bool serverShut_ = false; // SHUT_WR sent to server
+  bool clientShut_ = false; // SHUT_WR sent to client
+  Phase phase_ = Phase::Closed;
+  std::optional<size_t> server_;
+  bool counted_ = false; // holds a server slot
+  int retriesLeft_ = 0;
+  int retries_ = 0;
+  bool redispatched_ = false;
+  uint64_t bytesIn_ = 0;  // client -> server
+  uint64_t bytesOut_ = 0; // server -> client
+  std::chrono::steady_clock::time_point acceptMono_;
+  std::chrono::system_clock::time_point acceptWall_;
+  std::chrono::steady_clock::time_point queuedAt_{};
+  std::chrono::steady_clock::time_point connectAt_{};
+  std::chrono::steady_clock::time_point lastClient_{};
+  std::chrono::steady_clock::time_point lastServer_{};
+  long tw_ = -1, tc_ = -1;
+  int queuePosSrv_ = 0, queuePosBe_ = 0;
+};
+
+} // namespace proxyd
