@@ -2,6 +2,7 @@
 // proxyd's configuration model: what haproxy.cfg says, with defaults resolved.
 // Built by parseConfig() (config_parser.cc); pure data, no I/O.
 #include "common/config_error.h"
+#include "common/lexer_haproxy.h"
 #include "common/values.h"
 
 #include <chrono>
@@ -172,7 +173,9 @@ struct ConfigFile {
 
 // Parses the files in order (as HAProxy does with several -f), then
 // validates: backend references, duplicate names, ranges, mode support.
-ParseOutcome parseConfig(const std::vector<ConfigFile>& files);
+// `env` expands "${NAME}" inside double quotes (HAProxy's environment
+// variables); empty: nothing is expanded.
+ParseOutcome parseConfig(const std::vector<ConfigFile>& files, const common::EnvLookup& env = {});
 
 // The effective configuration (defaults resolved) as YAML, for --dump.
 std::string dumpYaml(const Config& config);

@@ -105,7 +105,8 @@ bool validName(const std::string& s, char* bad) {
 
 class Parser {
 public:
-  explicit Parser(ParseOutcome& out) : diag_{out.errors, out.warnings}, cfg_(out.config) {}
+  Parser(ParseOutcome& out, const common::EnvLookup& env)
+      : diag_{out.errors, out.warnings}, cfg_(out.config), env_(env) {}
 
   void file(const ConfigFile& f);
   void finish() { cfg::validate(cfg_, diag_); }
@@ -126,14 +127,16 @@ private:
   Section section_ = Section::None;
   ProxyConfig defaults_; // cap == 0: the defaults in force
   bool ownTcpChecks_ = true;
+  const common::EnvLookup& env_;
 };
 
 // Lexes one physical line (HAProxy has no line continuation, so a lexer
 // error spoils only its own line), fixing up the line number.
 std::optional<common::Line> lexOne(std::string_view text, const std::string& file, int lineNo,
-                                   Diag& diag) {
+                                   Diag& diag, const common::EnvLookup& env) {
   try {
-    auto lines = common::lexHaproxy(text, file);
+    // Environment variables are expanded inside double quotes, as HAProxy.
+    auto lines = env ? common::lexHaproxy(text, file, env) : common::lexHaproxy(text, file);
     if (lines.empty()) return std::nullopt;
     common::Line ln = std::move(lines.front());
     ln.loc.line = lineNo;
@@ -156,7 +159,7 @@ void Parser::file(const ConfigFile& f) {
     size_t nl = text.find('\n');
     std::string_view one = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (auto ln = lexOne(one, f.name, lineNo, diag_)) line(*ln);
+    if (auto ln = lexOne(one, f.name, lineNo, diag_, env_)) line(*ln);
   }
 }
 
@@ -285,9 +288,9 @@ void Parser::checkDuplicate(const LineRef& l, const ProxyConfig& px) {
 
 } // namespace
 
-ParseOutcome parseConfig(const std::vector<ConfigFile>& files) {
+ParseOutcome parseConfig(const std::vector<ConfigFile>& files, const common::EnvLookup& env) {
   ParseOutcome out;
-  Parser p(out);
+  Parser p(out, env);
   for (const ConfigFile& f : files)
     p.file(f);
   p.finish();

@@ -8,6 +8,8 @@
 #include "proxyd/daemon.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -136,7 +138,11 @@ int main(int argc, char** argv) {
   std::vector<proxyd::ConfigFile> files;
   if (!readFiles(args.files, files)) return 1;
 
-  auto outcome = proxyd::parseConfig(files);
+  auto outcome = proxyd::parseConfig(files, [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  });
   if (!args.quiet || !outcome.ok())
     for (const auto& w : outcome.warnings) warning(w);
   for (const auto& e : outcome.errors) alert(e);

@@ -470,3 +470,25 @@ TEST_CASE("Config::find matches name and capability", "[config]") {
   CHECK(o.config.find("nope", FE) == -1);
   CHECK(o.config.proxies[0].defaultBackendIndex == 1);
 }
+
+TEST_CASE("environment variables expand inside double quotes only", "[config][env]") {
+  std::string text = std::string(kTimeouts) +
+                     "frontend f\n"
+                     "  bind \"127.0.0.1:${FE_PORT}\"\n"
+                     "  default_backend b\n"
+                     "backend b\n"
+                     "  server s \"${SRV_ADDR}:9000\"\n";
+  auto env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "FE_PORT") return "8123";
+    if (n == "SRV_ADDR") return "127.0.0.7";
+    return std::nullopt;
+  };
+  auto o = parseConfig({ConfigFile{"t.cfg", text}}, env);
+  REQUIRE(o.ok());
+  CHECK(proxy(o, "f", FE).binds.at(0).addr.portLo == 8123);
+  CHECK(proxy(o, "b", BE).servers.at(0).addr.str() == "127.0.0.7:9000");
+
+  // Without a lookup nothing expands, so the port is not a number.
+  auto plain = parse(text);
+  CHECK_FALSE(plain.ok());
+}
