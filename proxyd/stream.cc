@@ -353,6 +353,7 @@ void Stream::onServerEvent(unsigned ready) {
 
 bool Stream::pump(int from, int to, BufferPtr& buf, bool& fromEof, bool& shutDone, bool c2s) {
   auto& pool = d_.buffers();
+  bool shortRead = false;
   for (int round = 0; round < kMaxRounds; ++round) {
     // Write what is buffered first.
     if (buf && !buf->empty()) {
@@ -366,13 +367,18 @@ bool Stream::pump(int from, int to, BufferPtr& buf, bool& fromEof, bool& shutDon
       (c2s ? lastServer_ : lastClient_) = Clock::now();
       if (!buf->empty()) return true; // the peer is full: wait for Write
     }
-    if (fromEof) break;
+    // A short read means the socket is (almost surely) drained: do not pay
+    // a recv() that would only say EAGAIN; level-triggered polling reports
+    // anything that arrived since.
+    if (fromEof || shortRead) break;
     if (!buf) buf = pool.take();
-    ssize_t n = ::recv(from, buf->writePtr(), buf->writable(), 0);
+    size_t room = buf->writable();
+    ssize_t n = ::recv(from, buf->writePtr(), room, 0);
     if (n > 0) {
       buf->produced(static_cast<size_t>(n));
       (c2s ? bytesIn_ : bytesOut_) += static_cast<uint64_t>(n);
       (c2s ? lastClient_ : lastServer_) = Clock::now();
+      shortRead = static_cast<size_t>(n) < room;
       continue;
     }
     if (n == 0) {
