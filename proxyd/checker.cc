@@ -140,9 +140,7 @@ void HealthChecker::onEvent(unsigned ready) {
     if (n == 0 || errno != EAGAIN) {
       // Closed before the expected content arrived: evaluate what we have.
       runRules();
-      if (running_)
-        done(false, "Layer7 invalid response",
-             "TCPCHK got an empty response at step " + std::to_string(rule_ + 1));
+      if (running_) done(false, "Layer7 invalid response", mismatchInfo());
     }
   }
 }
@@ -199,6 +197,21 @@ void HealthChecker::runRules() {
     }
   }
   if (running_) done(true, "Layer7 check passed", "(tcp-check)");
+}
+
+// HAProxy's words for an `expect` that found nothing matching before the
+// server closed (or said nothing at all).
+std::string HealthChecker::mismatchInfo() const {
+  const auto& rules = be_.cfg().tcpChecks;
+  std::string step = " at step " + std::to_string(rule_ + 1);
+  if (rx_.empty() || rule_ >= rules.size()) return "TCPCHK got an empty response" + step;
+  const auto& r = rules[rule_];
+  switch (r.match) {
+  case TcpCheckRule::Match::String: return "TCPCHK did not match content '" + r.pattern + "'" + step;
+  case TcpCheckRule::Match::Rstring: return "TCPCHK did not match content (regex)" + step;
+  case TcpCheckRule::Match::Binary: return "TCPCHK did not match content (binary)" + step;
+  }
+  return "TCPCHK did not match content" + step;
 }
 
 void HealthChecker::done(bool ok, const std::string& reason, const std::string& info) {

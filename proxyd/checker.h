@@ -29,6 +29,7 @@ private:
   void runRules();
   void done(bool ok, const std::string& reason, const std::string& info);
   void closeSock();
+  std::string mismatchInfo() const;
 
   common::Loop& loop_;
   BackendRt& be_;

@@ -188,7 +188,9 @@ void Stream::retryOrFail(bool timedOut) {
   --retriesLeft_;
   ++retries_;
   if (timedOut) {
-    // A timed-out attempt already waited: retry at once.
+    // A timed-out attempt already waited: retry at once (each attempt then
+    // gets its own full timeout connect).
+    phase_ = Phase::RetryWait;
     onTimer();
     return;
   }
@@ -206,6 +208,7 @@ void Stream::onTimer() {
   switch (phase_) {
   case Phase::Queued:
     be_->dequeue(this);
+    tw_ = msSince(queuedAt_, now);
     finish(TermCause::QueueTimeout);
     return;
   case Phase::Connecting:
@@ -493,7 +496,8 @@ void Stream::finish(TermCause cause) {
   releaseServer();
   if (be_) --be_->beconn;
   const auto& fcfg = fe_.cfg();
-  bool isNull = bytesIn_ == 0 && bytesOut_ == 0;
+  // "Null" means the client sent nothing (a probe), as HAProxy counts it.
+  bool isNull = bytesIn_ == 0;
   if (fe_.logger && fcfg.tcplog && !(fcfg.dontlognull && isNull))
     fe_.logger->log(common::kInfo, formatTcpLog(e));
   d_.streamClosed(this, fe_);

@@ -165,7 +165,8 @@ class Conn:
 
     def __init__(self, port: int, src: str | None = None, timeout: float = 3.0,
                  host: str = LOOPBACK):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.buf = b""
         self.eof = False
         try:
@@ -271,14 +272,18 @@ class Backend:
     mode "close":  send "<name>\\n" and close.
     mode "silent": accept and never send anything nor close (until stopped);
                    a client EOF is counted in `eofs`.
+    mode "mute":   accept and never send anything; close on the client's EOF
+                   (counted in `eofs`).
     accept_delay:  seconds slept before each accept() (a slow server).
+    host:          the address to listen on (another 127/8 address is fine).
 
     Health checks hit it too; tests therefore count names seen by clients,
     not `accepted` here, unless checks are off."""
 
     def __init__(self, name: str, port: int | None = None, mode: str = "echo",
-                 accept_delay: float = 0.0, backlog: int = 128):
+                 accept_delay: float = 0.0, backlog: int = 128, host: str = LOOPBACK):
         self.name = name
+        self.host = host
         self.port = port or free_port()
         self.mode = mode
         self.accept_delay = accept_delay
@@ -298,7 +303,7 @@ class Backend:
     def start(self) -> "Backend":
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((LOOPBACK, self.port))
+        s.bind((self.host, self.port))
         s.listen(self.backlog)
         s.settimeout(0.05)
         self._lsock = s
@@ -373,6 +378,18 @@ class Backend:
                         self.eofs += not data
                     eof = not data
                 return
+            if self.mode == "mute":
+                while not stop.is_set():
+                    try:
+                        data = conn.recv(65536)
+                    except socket.timeout:
+                        continue
+                    with self._lock:
+                        self.received += len(data)
+                        self.eofs += not data
+                    if not data:
+                        return
+                return
             conn.sendall(f"{self.name}\n".encode())
             if self.mode == "close":
                 return
@@ -422,8 +439,13 @@ class Proxy:
     written to a temp dir that is removed on stop()."""
 
     def __init__(self, config: str, wait_ports: list[int] | None = None,
-                 extra_args: list[str] | None = None, start_timeout: float = 5.0):
+                 extra_args: list[str] | None = None, start_timeout: float = 5.0,
+                 files: list[tuple[str, str]] | None = None):
+        """`files`, if given, is a list of (file name, text) written in that
+        order into a directory passed as `-f DIR` (instead of `config`, which
+        then only serves to find the ports to wait for)."""
         self.config = config
+        self.files = files
         self.wait_ports = (wait_ports if wait_ports is not None
                            else [int(p) for p in re.findall(r"^\s*bind\s+127\.0\.0\.1:(\d+)", config, re.M)])
         self.extra_args = extra_args or []
@@ -434,11 +456,19 @@ class Proxy:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Proxy":
-        with open(self.cfg_path, "w") as f:
-            f.write(self.config)
+        cfg = self.cfg_path
+        if self.files is not None:
+            cfg = os.path.join(self.dir, "conf.d")
+            os.mkdir(cfg)
+            for name, text in self.files:
+                with open(os.path.join(cfg, name), "w") as f:
+                    f.write(text)
+        else:
+            with open(self.cfg_path, "w") as f:
+                f.write(self.config)
         out = open(self.out_path, "wb")
         try:
-            self.proc = subprocess.Popen([PROXYD, "-db", "-f", self.cfg_path, *self.extra_args],
+            self.proc = subprocess.Popen([PROXYD, "-db", "-f", cfg, *self.extra_args],
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                          cwd=self.dir)
         finally:
@@ -546,6 +576,104 @@ def run_proxyd(args: list[str], timeout: float = 10.0, cwd: str | None = None) -
     """Run the binary to completion (e.g. -c); stdout+stderr merged in .stdout."""
     return subprocess.run([PROXYD, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=timeout, cwd=cwd, text=True)
+
+
+# --------------------------------------------------------------------------
+# Syslog receiver and a server that never completes a handshake
+
+class SyslogReceiver:
+    """A UDP syslog receiver on 127.0.0.1: every datagram, decoded, in
+    `messages` (filled by a thread)."""
+
+    def __init__(self, port: int | None = None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((LOOPBACK, port or 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.05)
+        self.messages: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.messages.append(data.decode(errors="replace"))
+
+    def snapshot(self) -> list[str]:
+        with self._lock:
+            return list(self.messages)
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match | None:
+        """The first message matching the regex (searched), waiting up to
+        `timeout` seconds; None if none came."""
+        found: list[re.Match] = []
+
+        def probe() -> bool:
+            for m in self.snapshot():
+                hit = re.search(pattern, m)
+                if hit:
+                    found.append(hit)
+                    return True
+            return False
+
+        wait_until(probe, timeout)
+        return found[0] if found else None
+
+    def start(self) -> "SyslogReceiver":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def __enter__(self) -> "SyslogReceiver":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def syn_blackhole() -> Iterator[int]:
+    """A port on 127.0.0.1 where connects never complete: a listener with
+    backlog 0 that never accepts, whose accept queue is filled first, so the
+    kernel drops further SYNs (the connecting side sees a connect timeout,
+    not a refusal). Yields the port."""
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    fillers: list[socket.socket] = []
+    try:
+        lsock.bind((LOOPBACK, 0))
+        lsock.listen(0)
+        port = lsock.getsockname()[1]
+        # Connect until one attempt does not complete within 0.3 s: the queue
+        # is full from then on.
+        for _ in range(8):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            fillers.append(c)
+            c.settimeout(0.3)
+            try:
+                c.connect((LOOPBACK, port))
+            except (socket.timeout, BlockingIOError):
+                break
+        else:
+            raise RuntimeError("could not fill the accept queue of a backlog-0 listener")
+        yield port
+    finally:
+        for c in fillers:
+            with contextlib.suppress(OSError):
+                c.close()
+        with contextlib.suppress(OSError):
+            lsock.close()
 
 
 # --------------------------------------------------------------------------
