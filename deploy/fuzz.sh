@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc)
 build=build-fuzz
-targets=(fuzz_haproxy_config fuzz_keepalived_lexer fuzz_values fuzz_http1)
+targets=(fuzz_haproxy_config fuzz_keepalived_lexer fuzz_values fuzz_http1 fuzz_vrrp_packet)
 
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DFUZZ=ON -DSANITIZE=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -184,7 +184,7 @@ TEST_CASE("a missing file is one error", "[config][files]") {
   CHECK(o.errors[0].find("cannot read configuration file") != std::string::npos);
 }
 
-TEST_CASE("--dump prints every resolved value and reads back as YAML", "[config][dump]") {
+TEST_CASE("dump: prints every resolved value and reads back as YAML", "[config][dump]") {
   auto o = parseFile(sourceDir() / "conf" / "keepalived-lab-master.conf");
   REQUIRE(o.ok());
   YAML::Node y = YAML::Load(dumpYaml(o.config));
@@ -218,7 +218,7 @@ TEST_CASE("--dump prints every resolved value and reads back as YAML", "[config]
   CHECK(y["track_proxies"].size() == 0);
 }
 
-TEST_CASE("--dump of a config with every block", "[config][dump]") {
+TEST_CASE("dump: of a config with every block", "[config][dump]") {
   auto o = parseFile(sourceDir() / "conf" / "keepalived-sync-group.conf");
   REQUIRE(o.ok());
   YAML::Node y = YAML::Load(dumpYaml(o.config));
