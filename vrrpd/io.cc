@@ -39,7 +39,10 @@ common::Result<std::unique_ptr<VrrpSocket>> VrrpSocket::open(common::Loop& loop,
       setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof off) < 0 ||
       setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) < 0)
     return fail("setsockopt");
-  if (spec.src.family == AF_INET) {
+  // Binding a raw socket to an address also filters what it receives by
+  // destination, so only unicast mode binds: in multicast mode the source
+  // comes from IP_MULTICAST_IF below.
+  if (spec.unicast && spec.src.family == AF_INET) {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_addr = spec.src.v4;

@@ -3,8 +3,8 @@
 //   -f/--use-file FILE   configuration (default /etc/keepalived/keepalived.conf)
 //   -t/--config-test[=LOG_FILE]  check the configuration; exit as keepalived -t
 //   --dump               print the effective configuration as YAML
-//   -n -l -D -p -r -P    daemon options: parsed and checked; running the
-//                        daemon is not implemented yet (exit 3)
+//   -n -l -D -p -r -P    daemon options: don't fork, log to the console,
+//                        log detail, pidfiles, VRRP only (always)
 //   -v, -h
 // Diagnostics are "FILE:LINE: message" on stderr (or LOG_FILE with -t=).
 #include "vrrpd/config.h"
@@ -13,7 +13,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <csignal>
 #include <getopt.h>
+#include <unistd.h>
+
+#include "common/loop.h"
+#include "common/process.h"
+#include "vrrpd/daemon.h"
 #include <string>
 #include <unistd.h>
 
@@ -171,12 +177,69 @@ int checkOrDump(const Args& a) {
   return rc;
 }
 
+
+
+// Runs the daemon: parse (errors refuse to start), detach unless -n, open
+// the sockets and netlink, then serve until TERM/INT.
+int run(const Args& a) {
+  if (access(a.file.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "vrrpd: cannot read configuration file '%s': %s\n", a.file.c_str(),
+                 std::strerror(errno));
+    return vrrpd::kExitFatal;
+  }
+  vrrpd::ParseOutcome o = vrrpd::parseConfigFile(a.file);
+  report(stderr, o);
+  if (!o.ok()) {
+    std::fprintf(stderr, "vrrpd: configuration errors, not starting\n");
+    return vrrpd::kExitFatal;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  common::Daemonizer daemonizer;
+  if (!a.dontFork) {
+    if (auto r = daemonizer.start(); !r) {
+      std::fprintf(stderr, "vrrpd: cannot daemonize: %s\n", r.error().c_str());
+      return vrrpd::kExitFatal;
+    }
+  }
+  common::Loop loop;
+  vrrpd::RunOptions opts;
+  opts.logConsole = a.logConsole;
+  opts.logDetail = a.logDetail;
+  vrrpd::Daemon d(loop, std::move(o.config), opts);
+  auto opened = d.open();
+  if (!opened) {
+    std::fprintf(stderr, "vrrpd: %s\n", opened.error().c_str());
+    if (!a.dontFork) daemonizer.failed(opened.error());
+    return vrrpd::kExitFatal;
+  }
+  for (const std::string& pf : {a.pidfile, a.vrrpPidfile}) {
+    if (pf.empty()) continue;
+    if (auto r = common::writePidfile(pf, getpid()); !r) {
+      std::fprintf(stderr, "vrrpd: cannot write pidfile %s: %s\n", pf.c_str(), r.error().c_str());
+      if (!a.dontFork) daemonizer.failed(r.error());
+      return vrrpd::kExitFatal;
+    }
+  }
+  common::SignalWatcher term(loop, SIGTERM, [&](int) { d.stop(); });
+  common::SignalWatcher intr(loop, SIGINT, [&](int) { d.stop(); });
+  common::SignalWatcher usr1(loop, SIGUSR1, [&](int) { d.writeData(); });
+  common::SignalWatcher usr2(loop, SIGUSR2, [&](int) { d.writeStats(); });
+  common::SignalWatcher hup(loop, SIGHUP, [&](int) {
+    d.log(common::kWarning, "Reload (SIGHUP) is not supported yet; configuration unchanged");
+  });
+  d.start();
+  if (!a.dontFork) daemonizer.ready();
+  loop.run();
+  for (const std::string& pf : {a.pidfile, a.vrrpPidfile})
+    if (!pf.empty()) common::removePidfile(pf);
+  return vrrpd::kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   Args a;
   if (int rc = parseArgs(argc, argv, a); rc >= 0) return rc;
   if (a.configTest || a.dump) return checkOrDump(a);
-  std::fprintf(stderr, "vrrpd: the VRRP daemon is not implemented yet\n");
-  return vrrpd::kExitFatal;
+  return run(a);
 }

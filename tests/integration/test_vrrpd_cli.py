@@ -179,11 +179,19 @@ def test_version_help_and_bad_options():
     check(r.returncode == 1 and "unexpected argument" in r.stderr, f"extra: {r.returncode}")
 
 
-def test_daemon_options_parse_then_refuse_to_run():
-    r = run(["-n", "-l", "-D", "-P", "-p", "/tmp/x.pid", "-r", "/tmp/y.pid",
-             "-f", os.path.join(CONF, "keepalived-v3.conf")])
-    check(r.returncode == 3, f"exit {r.returncode}")
-    check("the VRRP daemon is not implemented yet" in r.stderr, r.stderr)
+def test_daemon_options_parse_then_a_missing_interface_refuses_to_run():
+    # The daemon itself runs in network namespaces (tests/netns); here it must
+    # refuse clearly, without touching the host, when its interface is absent.
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "k.conf")
+        with open(cfg, "w") as f:
+            f.write("vrrp_instance VI_1 {\n  interface vrrpdnosuch0\n  virtual_router_id 51\n"
+                    "  priority 100\n  virtual_ipaddress {\n    198.18.0.222\n  }\n}\n")
+        pid = os.path.join(tmp, "x.pid")
+        r = run(["-n", "-l", "-D", "-P", "-p", pid, "-r", os.path.join(tmp, "y.pid"), "-f", cfg])
+        check(r.returncode == 3, f"exit {r.returncode}: {r.stderr}")
+        check("interface vrrpdnosuch0 not found" in r.stderr, r.stderr)
+        check(not os.path.exists(pid), "a pidfile was written by a daemon that did not start")
     r = run(["-nlD", "--use-file", os.path.join(CONF, "keepalived-v3.conf"), "-t"])
     check(r.returncode == 0, f"combined short options: exit {r.returncode}: {r.stderr}")
 
