@@ -18,6 +18,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <pwd.h>
 #include <unistd.h>
 #include <vector>
 
@@ -189,12 +190,30 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto& g = d.config().global;
-  if (!g.chroot.empty()) {
-    auto r = common::enterChroot(g.chroot);
-    if (!r) {
-      alert("[" + std::string(argv[0]) + ".main()] Cannot chroot(" + g.chroot + "): " + r.error());
-      if (daemonize) daemonizer.failed(r.error());
-      return 1;
+  // Names are resolved before the chroot (whose /etc/passwd may not exist),
+  // then privileges are dropped by number after it, as HAProxy does.
+  std::string uid, gid;
+  if (!g.user.empty() || !g.group.empty()) {
+    if (!g.user.empty()) {
+      auto u = common::lookupUser(g.user);
+      if (!u) {
+        alert(u.error());
+        if (daemonize) daemonizer.failed(u.error());
+        return 1;
+      }
+      uid = std::to_string(u.value());
+    }
+    std::string group = g.group;
+    if (group.empty() && !g.user.empty())
+      if (const passwd* pw = getpwnam(g.user.c_str())) group = std::to_string(pw->pw_gid);
+    if (!group.empty()) {
+      auto gr = common::lookupGroup(group);
+      if (!gr) {
+        alert(gr.error());
+        if (daemonize) daemonizer.failed(gr.error());
+        return 1;
+      }
+      gid = std::to_string(gr.value());
     }
   }
   if (!pidfile.empty()) {
@@ -205,8 +224,16 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (!g.user.empty() || !g.group.empty()) {
-    auto r = common::dropPrivileges(g.user, g.group);
+  if (!g.chroot.empty()) {
+    auto r = common::enterChroot(g.chroot);
+    if (!r) {
+      alert("[" + std::string(argv[0]) + ".main()] Cannot chroot(" + g.chroot + "): " + r.error());
+      if (daemonize) daemonizer.failed(r.error());
+      return 1;
+    }
+  }
+  if (!uid.empty() || !gid.empty()) {
+    auto r = common::dropPrivileges(uid, gid);
     if (!r) {
       alert(r.error());
       if (daemonize) daemonizer.failed(r.error());

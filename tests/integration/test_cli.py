@@ -190,6 +190,35 @@ def test_daemon_mode_detaches_and_writes_pidfile():
                 stop_pid(pid)
 
 
+def test_user_group_and_chroot_are_applied_after_binding():
+    # global user/group/chroot: the process binds first (as root), then
+    # enters the chroot and drops privileges, and still serves.
+    if os.geteuid() != 0:
+        raise Skip("needs root to change user and chroot")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        jail = os.path.join(d, "jail")
+        os.mkdir(jail)
+        text = good_config(port).replace("global\n", "global\n    user nobody\n    group nogroup\n"
+                                         f"    chroot {jail}\n", 1)
+        path = write(d, text)
+        proc = subprocess.Popen([PROXYD, "-db", "-f", path], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        try:
+            check(wait_until(lambda: is_listening(port), 5.0),
+                  "not listening: " + (proc.stderr.read().decode() if proc.poll() is not None else ""))
+            status = open(f"/proc/{proc.pid}/status").read()
+            uid_line = next(ln for ln in status.splitlines() if ln.startswith("Uid:"))
+            import pwd
+            nobody = pwd.getpwnam("nobody").pw_uid
+            check(uid_line.split()[1:] == [str(nobody)] * 4, f"not running as nobody: {uid_line}")
+            check(os.readlink(f"/proc/{proc.pid}/root") == jail,
+                  f"root is {os.readlink(f'/proc/{proc.pid}/root')}, not the chroot")
+        finally:
+            stop_pid(proc.pid)
+            proc.wait(timeout=5)
+
+
 def test_dump_prints_effective_config_as_yaml():
     skip_if_haproxy("--dump is proxyd's own flag")
     port, bport = free_port(), free_port()
