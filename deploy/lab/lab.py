@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""The seed's two-host lab (section 2 of the guide) in network namespaces.
+
+    lab.py up [--build DIR]     build the lab and start everything
+    lab.py status               one snapshot
+    lab.py view                 live view, refreshed every 200 ms (Ctrl-C ends it)
+    lab.py down                 stop everything (by pid) and remove the namespaces
+    lab.py kill-proxy HOST      SIGKILL proxyd on HOST (lb1 or lb2)
+    lab.py hang-proxy HOST      SIGSTOP proxyd on HOST
+    lab.py cut HOST             take HOST off the LAN (its link stays up)
+    lab.py restore HOST         undo the faults on HOST (reconnect, SIGCONT or restart proxyd)
+
+Hosts: lb1 198.18.0.11 and lb2 198.18.0.12, each with a web backend on :8080
+answering its host name, proxyd on :80 (conf/lab/haproxy.cfg: the seed's
+haproxy.cfg) and vrrpd (conf/lab/keepalived-lbN.conf: the seed's
+keepalived.conf, VI_1, vrid 51, VIP 198.18.0.222, auth PASS), plus a client
+that requests the VIP every 20 ms with a 200 ms timeout. Runtime files live
+in /run/proxyd-lab. Root only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import netlab  # noqa: E402
+
+RUN = "/run/proxyd-lab"
+STATE = os.path.join(RUN, "state.json")
+VIP = "198.18.0.222"
+HOSTS = {"lb1": "198.18.0.11", "lb2": "198.18.0.12"}
+CLIENT = ("client", "198.18.0.100")
+TAG = "lab"
+
+NOTIFY = """#!/bin/sh
+# notify HOST INSTANCE|GROUP NAME STATE PRIORITY (keepalived's arguments)
+echo "$(date +%H:%M:%S.%N | cut -c1-12) $*" >> /run/proxyd-lab/transitions.log
+"""
+
+# The client: one request to the VIP every 20 ms, 200 ms timeout; a line per
+# request. Bounded: it stops by itself after MAX_SECONDS.
+PROBE = r"""
+import socket, sys, time
+MAX_SECONDS = 4 * 3600
+out = open(sys.argv[1], "a", buffering=1)
+t_end = time.monotonic() + MAX_SECONDS
+while time.monotonic() < t_end:
+    t0 = time.monotonic()
+    body = "-"
+    try:
+        s = socket.create_connection(("198.18.0.222", 80), timeout=0.2)
+        s.settimeout(0.2)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: vip\r\nConnection: close\r\n\r\n")
+        data = b""
+        while len(data) < 4096:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        head, _, rest = data.partition(b"\r\n\r\n")
+        ok = head.startswith(b"HTTP/1.") and b" 200 " in head.split(b"\r\n")[0]
+        body = rest.decode(errors="replace").strip().replace(" ", "_") or "-"
+    except OSError:
+        ok = False
+    out.write(f"{time.time():.3f} {1 if ok else 0} {body}\n")
+    time.sleep(max(0.0, 0.02 - (time.monotonic() - t0)))
+"""
+
+
+def load() -> dict:
+    with open(STATE) as f:
+        return json.load(f)
+
+
+def save(st: dict) -> None:
+    with open(STATE, "w") as f:
+        json.dump(st, f, indent=1)
+
+
+def ns(host: str) -> str:
+    return f"{host}-{TAG}"
+
+
+def spawn(host: str, cmd: list[str], log: str) -> int:
+    out = open(log, "ab")
+    p = subprocess.Popen(["ip", "netns", "exec", ns(host)] + cmd, stdout=out, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    return p.pid
+
+
+def start_proxyd(st: dict, host: str) -> None:
+    d = os.path.join(RUN, host)
+    st["pids"][f"{host}.proxyd"] = spawn(host, [st["proxyd"], "-db", "-f", os.path.join(SRC, "conf/lab/haproxy.cfg"),
+                                                 "-p", os.path.join(d, "proxyd.pid")],
+                                         os.path.join(d, "proxyd.log"))
+
+
+def up(build: str) -> None:
+    if os.path.exists(STATE):
+        sys.exit("lab: already up (lab.py down first)")
+    proxyd = os.path.join(build, "proxyd", "proxyd")
+    vrrpd = os.path.join(build, "vrrpd", "vrrpd")
+    for b in (proxyd, vrrpd):
+        if not os.access(b, os.X_OK):
+            sys.exit(f"lab: {b} not built")
+    os.makedirs(os.path.join(RUN, "bin"), exist_ok=True)
+    # Run copies: the build may change (or sit under /tmp, which vrrpd's
+    # private /tmp hides) while the lab runs.
+    for b in (proxyd, vrrpd):
+        shutil.copy2(b, os.path.join(RUN, "bin"))
+    proxyd = os.path.join(RUN, "bin", "proxyd")
+    vrrpd = os.path.join(RUN, "bin", "vrrpd")
+    with open(os.path.join(RUN, "notify.sh"), "w") as f:
+        f.write(NOTIFY)
+    os.chmod(os.path.join(RUN, "notify.sh"), 0o755)
+    open(os.path.join(RUN, "transitions.log"), "w").close()
+    lab = netlab.Lab(tag=TAG)
+    st = {"proxyd": proxyd, "vrrpd": vrrpd, "namespaces": [lab.switch], "pids": {}, "ports": {}}
+    save(st)
+    for host, addr in list(HOSTS.items()) + [CLIENT]:
+        lab.add_host(host, addr)
+        st["namespaces"].append(lab.ns(host))
+        st["ports"][host] = lab.hosts[host]["port"]
+    # Let proxyd bind the VIP before holding it (the sysctl of deploy/).
+    for host in HOSTS:
+        lab.run(host, ["sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1"])
+    for host, addr in HOSTS.items():
+        d = os.path.join(RUN, host)
+        os.makedirs(os.path.join(d, "www"), exist_ok=True)
+        with open(os.path.join(d, "www", "index.html"), "w") as f:
+            f.write(f"{host}\n")
+        st["pids"][f"{host}.web"] = spawn(host, ["python3", "-m", "http.server", "8080", "--bind", addr,
+                                                 "--directory", os.path.join(d, "www")],
+                                          os.path.join(d, "web.log"))
+        start_proxyd(st, host)
+        # vrrpd gets a private /tmp so its SIGUSR1 dump (/tmp/keepalived.data)
+        # is its own; the lab reads it through /proc/PID/root.
+        st["pids"][f"{host}.vrrpd"] = spawn(
+            host, ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                   f"mount -t tmpfs lab /tmp && exec {vrrpd} -n -l -f {SRC}/conf/lab/keepalived-{host}.conf"],
+            os.path.join(d, "vrrpd.log"))
+    st["pids"]["client"] = spawn("client", ["python3", "-c", PROBE, os.path.join(RUN, "client.log")],
+                                 os.path.join(RUN, "client.err"))
+    save(st)
+    print("lab: up. Try: python3 deploy/lab/lab.py view")
+
+
+def down() -> None:
+    if not os.path.exists(STATE):
+        print("lab: not up")
+        return
+    st = load()
+    for name, pid in st["pids"].items():
+        for sig in (signal.SIGCONT, signal.SIGTERM):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 5
+    for pid in st["pids"].values():
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    break
+            except ChildProcessError:
+                # not our child: poll /proc (zombies are reaped by init)
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().split()[2] == "Z":
+                        break
+            time.sleep(0.05)
+        if os.path.exists(f"/proc/{pid}"):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for n in reversed(st["namespaces"]):
+        subprocess.run(["ip", "netns", "del", n], capture_output=True)
+    os.unlink(STATE)
+    print("lab: down")
+
+
+def host_pid(st: dict, host: str, what: str) -> int:
+    if host not in HOSTS:
+        sys.exit(f"lab: unknown host {host} (lb1 or lb2)")
+    return st["pids"][f"{host}.{what}"]
+
+
+def fault(cmd: str, host: str) -> None:
+    st = load()
+    sw = f"sw{TAG}"
+    if cmd == "kill-proxy":
+        os.kill(host_pid(st, host, "proxyd"), signal.SIGKILL)
+    elif cmd == "hang-proxy":
+        os.kill(host_pid(st, host, "proxyd"), signal.SIGSTOP)
+    elif cmd == "cut":
+        subprocess.run(["ip", "netns", "exec", sw, "ip", "link", "set", st["ports"][host], "nomaster"], check=True)
+    elif cmd == "restore":
+        subprocess.run(["ip", "netns", "exec", sw, "ip", "link", "set", st["ports"][host], "master", "br0"],
+                       check=True)
+        pid = host_pid(st, host, "proxyd")
+        if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+            os.kill(pid, signal.SIGCONT)
+        else:
+            start_proxyd(st, host)
+            save(st)
+    print(f"lab: {cmd} {host}")
+
+
+def holders() -> list[str]:
+    out = []
+    for host in HOSTS:
+        r = subprocess.run(["ip", "netns", "exec", ns(host), "ip", "-o", "-4", "addr", "show", "dev", "eth0"],
+                           capture_output=True, text=True)
+        if f" {VIP}/" in r.stdout:
+            out.append(host)
+    return out
+
+
+def vrrp_state(st: dict, host: str) -> tuple[str, str]:
+    """(state, effective priority) from vrrpd's SIGUSR1 dump."""
+    pid = st["pids"][f"{host}.vrrpd"]
+    # `unshare ... sh -c 'mount && exec vrrpd'`: vrrpd is the same pid.
+    path = f"/proc/{pid}/root/tmp/keepalived.data"
+    try:
+        os.unlink(path)  # so the file read below is the fresh dump
+    except OSError:
+        pass
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except ProcessLookupError:
+        return ("down", "-")
+    state, prio = "?", "?"
+    deadline = time.monotonic() + 0.15
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                text = f.read()
+            if "VRRP Scripts" not in text:  # still being written
+                raise OSError("partial")
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("State = "):
+                    state = line.split("= ", 1)[1]
+                if line.startswith("Effective priority = "):
+                    prio = line.split("= ", 1)[1]
+            break
+        except OSError:
+            time.sleep(0.01)
+    return state, prio
+
+
+def proxy_state(st: dict, host: str) -> str:
+    pid = st["pids"][f"{host}.proxyd"]
+    try:
+        s = open(f"/proc/{pid}/stat").read().split()[2]
+    except OSError:
+        return "dead"
+    return {"T": "hung", "Z": "dead"}.get(s, "running")
+
+
+def tail(path: str, n: int) -> list[str]:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 200 * n))
+            return f.read().decode(errors="replace").splitlines()[-n:]
+    except OSError:
+        return []
+
+
+def snapshot() -> str:
+    st = load()
+    lines = [f"proxyd lab   {time.strftime('%H:%M:%S')}   VIP {VIP} held by: "
+             + (", ".join(holders()) or "nobody")]
+    for host in HOSTS:
+        state, prio = vrrp_state(st, host)
+        lines.append(f"  {host} {HOSTS[host]:<13} vrrp {state:<7} prio {prio:<4} proxyd {proxy_state(st, host)}")
+    reqs = tail(os.path.join(RUN, "client.log"), 50)
+    if reqs:
+        oks = [r for r in reqs if r.split()[1] == "1"]
+        last = " ".join(r.split()[2] if r.split()[1] == "1" else "FAIL" for r in reqs[-10:])
+        lines.append(f"  client: {len(oks)}/{len(reqs)} ok over the last {len(reqs)} requests; latest: {last}")
+    lines.append("  transitions:")
+    for t in tail(os.path.join(RUN, "transitions.log"), 6):
+        lines.append("    " + t)
+    return "\n".join(lines)
+
+
+def view() -> None:
+    try:
+        while True:
+            text = snapshot()
+            sys.stdout.write("\x1b[H\x1b[2J" + text + "\n\n(Ctrl-C leaves the view; the lab keeps running)\n")
+            sys.stdout.flush()
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        print()
+
+
+def main() -> None:
+    if os.geteuid() != 0:
+        sys.exit("lab: run as root")
+    args = sys.argv[1:]
+    if not args:
+        sys.exit(__doc__)
+    cmd = args[0]
+    if cmd == "up":
+        build = os.path.join(SRC, "build")
+        if len(args) >= 3 and args[1] == "--build":
+            build = args[2]
+        up(build)
+    elif cmd == "down":
+        down()
+    elif cmd == "status":
+        print(snapshot())
+    elif cmd == "view":
+        view()
+    elif cmd in ("kill-proxy", "hang-proxy", "cut", "restore") and len(args) == 2:
+        fault(cmd, args[1])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
