@@ -129,18 +129,6 @@ Advert toAdvert(const Raw& h, std::span<const uint8_t> p, int family) {
   return a;
 }
 
-const char* authWireName(AuthType a) {
-  switch (a) {
-  case AuthType::None:
-    return "none";
-  case AuthType::Pass:
-    return "PASS";
-  case AuthType::Ah:
-    return "AH";
-  }
-  return "?";
-}
-
 std::string prefix(const Expectation* e) {
   return e ? "(" + e->name + ") " : std::string();
 }
@@ -400,7 +388,7 @@ std::string describe(const Advert& a) {
   std::string s = "VRRPv" + std::to_string(a.version) + " vrid " + std::to_string(a.vrid) +
                   " prio " + std::to_string(a.priority) + " int " +
                   common::formatDuration(a.advertInt);
-  if (a.version == 2) s += std::string(" auth ") + authWireName(a.authType);
+  if (a.version == 2) s += std::string(" auth ") + authName(a.authType);
   s += " addrs ";
   if (a.addrs.empty()) s += "-";
   for (size_t i = 0; i < a.addrs.size(); ++i)
