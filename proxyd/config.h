@@ -4,9 +4,12 @@
 #include "common/config_error.h"
 #include "common/lexer_haproxy.h"
 #include "common/values.h"
+#include "proxyd/acl.h"
+#include "proxyd/http_rules.h"
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +22,14 @@ using namespace std::chrono_literals;
 enum class Mode { Tcp, Http };
 enum class BalanceAlgo { RoundRobin, StaticRr, LeastConn, First, Source, Random };
 enum class HashType { MapBased, Consistent };
+
+// How an HTTP connection is handled after a response, as HAProxy's
+// `option http-keep-alive` (default), `option http-server-close` (keep the
+// client side, close the server side after each response) and `option
+// httpclose` (close both sides after each response). Within a proxy the
+// last of the three options wins; `no option X` returns to KeepAlive only
+// when X is the mode in force (HAProxy 2.6).
+enum class HttpConnMode { KeepAlive, ServerClose, Close };
 
 // A `log` line: "log 127.0.0.1:514 local2 [info]", "log /dev/log local0",
 // "log stdout format raw local0", "log stderr ...".
@@ -92,6 +103,7 @@ struct UseBackendRule {
   std::string backend;
   int backendIndex = -1; // into Config::proxies, resolved after parsing
   common::SourceLoc loc;
+  std::optional<Condition> cond; // unset: unconditional
 };
 
 // frontend, backend and listen share one struct, as in HAProxy; `cap` says
@@ -129,15 +141,33 @@ struct ProxyConfig {
   bool logGlobal = false; // `log global`: use global's targets
   std::vector<LogTarget> logs;
 
-  // Options accepted for HAProxy compatibility that only act in mode http
-  // (recorded so --dump shows them; HAProxy warns in tcp mode too).
-  bool httpServerClose = false;
+  // Options that only act in mode http (HAProxy warns about forwardfor and
+  // httplog in tcp mode).
+  bool httpServerClose = false; // mirrors httpConnMode == ServerClose
   bool forwardFor = false;
   std::optional<common::Cidr> forwardForExcept;
+  std::string forwardForHeader = "x-forwarded-for"; // `header NAME` (lower-cased)
+  bool forwardForIfNone = false;                    // `if-none`: only when absent
+  HttpConnMode httpConnMode = HttpConnMode::KeepAlive;
+  bool httplog = false;    // option httplog (in tcp mode: falls back to tcplog)
+  bool httplogClf = false; // option httplog clf
+
+  // mode http
+  // errorfile CODE FILE: the file's bytes (a complete raw HTTP response,
+  // checked at parse time), by status. Inherited from defaults.
+  std::map<int, std::string> errorfiles;
+  AclTable acls; // named ACLs of this section (conditions hold their own refs)
+  std::vector<HttpRequestRule> httpRequest;
+  std::vector<HttpResponseRule> httpResponse;
 
   bool isFrontend() const { return cap & Frontend; }
   bool isBackend() const { return cap & Backend; }
 };
+
+// The mode for a transaction through frontend `fe` and backend `be`
+// (possibly the same listen): httpclose on either side wins over
+// http-server-close on either side, which wins over keep-alive.
+HttpConnMode effectiveConnMode(const ProxyConfig& fe, const ProxyConfig& be);
 
 struct GlobalConfig {
   bool daemon = false;

@@ -92,7 +92,7 @@ void emitFrontend(YAML::Emitter& y, const ProxyConfig& px, const Config& cfg) {
     << (db >= 0 && db < static_cast<int>(cfg.proxies.size()) ? cfg.proxies[db].name : "");
   y << YAML::Key << "use_backend" << YAML::Value << seqStyle(px.useBackends) << YAML::BeginSeq;
   for (const UseBackendRule& r : px.useBackends)
-    y << r.backend;
+    y << (r.cond ? r.backend + " " + r.cond->str() : r.backend);
   y << YAML::EndSeq;
 }
 
@@ -199,6 +199,18 @@ void emitBackend(YAML::Emitter& y, const ProxyConfig& px) {
   y << YAML::EndSeq;
 }
 
+const char* connModeName(HttpConnMode m) {
+  switch (m) {
+  case HttpConnMode::KeepAlive:
+    return "keep-alive";
+  case HttpConnMode::ServerClose:
+    return "server-close";
+  case HttpConnMode::Close:
+    return "close";
+  }
+  return "?";
+}
+
 void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
   y << YAML::Key << "options" << YAML::Value << YAML::BeginMap;
   if (px.isFrontend()) {
@@ -210,11 +222,32 @@ void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
     y << YAML::Key << "allbackups" << YAML::Value << px.allbackups;
     y << YAML::Key << "tcp-check" << YAML::Value << px.tcpCheck;
   }
+  if (px.isFrontend()) {
+    y << YAML::Key << "httplog" << YAML::Value
+      << (px.httplog ? (px.httplogClf ? "clf" : "true") : "false");
+  }
   y << YAML::Key << "http-server-close" << YAML::Value << px.httpServerClose;
+  y << YAML::Key << "http-connection-mode" << YAML::Value << connModeName(px.httpConnMode);
   y << YAML::Key << "forwardfor" << YAML::Value << px.forwardFor;
   y << YAML::Key << "forwardfor-except" << YAML::Value
     << (px.forwardForExcept ? px.forwardForExcept->str() : "");
+  y << YAML::Key << "forwardfor-header" << YAML::Value << px.forwardForHeader;
+  y << YAML::Key << "forwardfor-if-none" << YAML::Value << px.forwardForIfNone;
   y << YAML::EndMap;
+}
+
+// mode http: errorfiles (status codes), ACL names, rule counts by action.
+void emitHttp(YAML::Emitter& y, const ProxyConfig& px) {
+  y << YAML::Key << "errorfiles" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& [status, bytes] : px.errorfiles)
+    y << status;
+  y << YAML::EndSeq;
+  y << YAML::Key << "acls" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& [name, acl] : px.acls)
+    y << name;
+  y << YAML::EndSeq;
+  y << YAML::Key << "http-request" << YAML::Value << px.httpRequest.size();
+  y << YAML::Key << "http-response" << YAML::Value << px.httpResponse.size();
 }
 
 void emitProxy(YAML::Emitter& y, const ProxyConfig& px, const Config& cfg) {
@@ -226,6 +259,7 @@ void emitProxy(YAML::Emitter& y, const ProxyConfig& px, const Config& cfg) {
   emitTimeouts(y, px);
   if (px.isBackend()) emitBackend(y, px);
   emitOptions(y, px);
+  emitHttp(y, px);
   y << YAML::Key << "log_global" << YAML::Value << px.logGlobal;
   emitLogs(y, px.logs);
   y << YAML::EndMap;

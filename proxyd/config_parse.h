@@ -80,6 +80,16 @@ void parseServerOptions(const LineRef& l, size_t first, const std::string& who, 
 void parseServerLine(const ProxyLineCtx& c);
 void parseDefaultServerLine(const ProxyLineCtx& c);
 
+// --- mode http: errorfile, acl, conditions, http-request/response
+// (config_http.cc) ---
+void parseErrorfileLine(const ProxyLineCtx& c);
+void parseAclDecl(const ProxyLineCtx& c);
+// The condition from word `first` ("if"/"unless") to the end of the line,
+// against the section's ACLs; nullopt after reporting.
+std::optional<Condition> parseLineCondition(const ProxyLineCtx& c, size_t first);
+void parseHttpRequestLine(const ProxyLineCtx& c);
+void parseHttpResponseLine(const ProxyLineCtx& c);
+
 // --- tcp-check rules (config_tcpcheck.cc) ---
 void parseTcpCheckLine(const ProxyLineCtx& c);
 

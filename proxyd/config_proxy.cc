@@ -38,7 +38,7 @@ void parseMode(const ProxyLineCtx& c, size_t arg, bool) {
   if (*m == "tcp") {
     c.px.mode = Mode::Tcp;
   } else if (*m == "http") {
-    c.l.error(arg, "mode http is not supported yet (layer 7 lands with the HTTP issue)");
+    c.px.mode = Mode::Http;
   } else {
     c.l.error(arg, "unknown proxy mode '" + *m + "'.");
   }
@@ -74,12 +74,17 @@ void parseDefaultBackend(const ProxyLineCtx& c, size_t arg, bool) {
 void parseUseBackend(const ProxyLineCtx& c, size_t arg, bool) {
   const std::string* b = c.l.need(arg, "use_backend", "a backend name");
   if (!b) return;
-  if (c.l.size() > arg + 1 && (c.l.word(arg + 1) == "if" || c.l.word(arg + 1) == "unless")) {
-    c.l.error(arg + 1, "conditions (if/unless) are not supported yet");
-    return;
+  UseBackendRule rule{*b, -1, c.l.at(arg), std::nullopt};
+  if (c.l.size() > arg + 1) {
+    if (!isConditionWord(c.l.word(arg + 1))) {
+      c.l.error(arg + 1, "unexpected keyword '" + c.l.word(arg + 1) +
+                             "' after switching rule, only 'if' and 'unless' are allowed.");
+      return;
+    }
+    rule.cond = parseLineCondition(c, arg + 1);
+    if (!rule.cond) return;
   }
-  if (!c.l.noMoreThan(arg + 1, "use_backend")) return;
-  c.px.useBackends.push_back(UseBackendRule{*b, -1, c.l.at(arg)});
+  c.px.useBackends.push_back(std::move(rule));
 }
 
 // --- backend side ---
@@ -169,26 +174,83 @@ template <bool ProxyConfig::*field> void parseFlag(const ProxyLineCtx& c, size_t
   c.px.*field = !negate;
 }
 
+// option forwardfor [except NET] [header NAME] [if-none], in any order
+// (HAProxy 2.6 resets all three on each line).
 void parseForwardFor(const ProxyLineCtx& c, size_t arg, bool) {
-  size_t i = arg;
   std::optional<common::Cidr> except;
-  if (i < c.l.size() && c.l.word(i) == "except") {
-    const std::string* net = c.l.need(i + 1, "option forwardfor except", "a network");
-    if (!net) return;
-    auto cidr = common::parseCidr(*net);
-    if (!cidr) {
-      c.l.error(i + 1, "'option forwardfor except': " + cidr.error());
+  std::string header = "x-forwarded-for";
+  bool ifNone = false;
+  for (size_t i = arg; i < c.l.size();) {
+    const std::string& w = c.l.word(i);
+    if (w == "except") {
+      std::optional<common::Cidr> cidr;
+      if (i + 1 < c.l.size()) {
+        auto r = common::parseCidr(c.l.word(i + 1));
+        if (r) cidr = *r;
+      }
+      if (!cidr) {
+        c.l.error(i, "'option forwardfor except' expects <address>[/mask] as argument.");
+        return;
+      }
+      except = cidr;
+      i += 2;
+    } else if (w == "header") {
+      if (i + 1 >= c.l.size() || c.l.word(i + 1).empty()) {
+        c.l.error(i, "'option forwardfor header' expects <header_name> as argument.");
+        return;
+      }
+      header = c.l.word(i + 1);
+      i += 2;
+    } else if (w == "if-none") {
+      ifNone = true;
+      i += 1;
+    } else {
+      c.l.error(i, "'option forwardfor' only supports optional values: 'except', 'header' and "
+                   "'if-none'.");
       return;
     }
-    except = *cidr;
-    i += 2;
   }
-  if (i < c.l.size()) {
-    c.l.unsupported(c.l.word(i), " on option forwardfor line");
-    return;
-  }
+  for (char& ch : header)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   c.px.forwardFor = true;
   c.px.forwardForExcept = except;
+  c.px.forwardForHeader = header;
+  c.px.forwardForIfNone = ifNone;
+}
+
+// option http-keep-alive | http-server-close | httpclose: the last wins;
+// "no option X" falls back to keep-alive only when X is in force (HAProxy).
+template <HttpConnMode mode> void parseConnMode(const ProxyLineCtx& c, size_t arg, bool negate) {
+  if (!c.l.noMoreThan(arg, "option " + c.l.word(arg - 1))) return;
+  if (!negate) {
+    c.px.httpConnMode = mode;
+  } else if (c.px.httpConnMode == mode) {
+    c.px.httpConnMode = HttpConnMode::KeepAlive;
+  }
+  c.px.httpServerClose = c.px.httpConnMode == HttpConnMode::ServerClose;
+}
+
+// option tcplog / option httplog [clf]: one log format, the last line wins.
+void parseTcpLog(const ProxyLineCtx& c, size_t arg, bool) {
+  if (!c.l.noMoreThan(arg, "option tcplog")) return;
+  c.px.tcplog = true;
+  c.px.httplog = false;
+  c.px.httplogClf = false;
+}
+
+void parseHttpLog(const ProxyLineCtx& c, size_t arg, bool) {
+  bool clf = false;
+  if (arg < c.l.size()) {
+    if (c.l.word(arg) != "clf") {
+      c.l.error(arg, "'option httplog' only supports option 'clf'.");
+      return;
+    }
+    clf = true;
+    if (!c.l.noMoreThan(arg + 1, "option httplog")) return;
+  }
+  c.px.httplog = true;
+  c.px.httplogClf = clf;
+  c.px.tcplog = false;
 }
 
 void parseLog(const ProxyLineCtx& c, size_t arg, bool negate) {
@@ -214,8 +276,20 @@ void defaultServerLine(const ProxyLineCtx& c, size_t, bool) {
 void tcpCheckLine(const ProxyLineCtx& c, size_t, bool) {
   parseTcpCheckLine(c);
 }
+void errorfileLine(const ProxyLineCtx& c, size_t, bool) {
+  parseErrorfileLine(c);
+}
+void aclLine(const ProxyLineCtx& c, size_t, bool) {
+  parseAclDecl(c);
+}
+void httpRequestLine(const ProxyLineCtx& c, size_t, bool) {
+  parseHttpRequestLine(c);
+}
+void httpResponseLine(const ProxyLineCtx& c, size_t, bool) {
+  parseHttpResponseLine(c);
+}
 
-constexpr std::array<ProxyKw, 27> kProxyKeywords = {{
+constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
     // name                      side  defaults strict negatable
     {"mode", ANY, true, false, false, parseMode},
     {"bind", FE, false, false, false, parseBind},
@@ -239,11 +313,18 @@ constexpr std::array<ProxyKw, 27> kProxyKeywords = {{
     {"timeout http-keep-alive", ANY, true, false, false, parseTimeout<&Timeouts::httpKeepAlive>},
     {"option redispatch", BE, true, false, true, parseFlag<&ProxyConfig::redispatch>},
     {"option allbackups", BE, true, false, true, parseFlag<&ProxyConfig::allbackups>},
-    {"option tcplog", FE, true, false, false, parseFlag<&ProxyConfig::tcplog>},
+    {"option tcplog", FE, true, false, false, parseTcpLog},
+    {"option httplog", FE, true, false, false, parseHttpLog},
     {"option dontlognull", FE, true, false, true, parseFlag<&ProxyConfig::dontlognull>},
     {"option tcp-check", BE, true, false, false, parseFlag<&ProxyConfig::tcpCheck>},
-    {"option http-server-close", ANY, true, false, true, parseFlag<&ProxyConfig::httpServerClose>},
+    {"option http-server-close", ANY, true, false, true, parseConnMode<HttpConnMode::ServerClose>},
+    {"option httpclose", ANY, true, false, true, parseConnMode<HttpConnMode::Close>},
+    {"option http-keep-alive", ANY, true, false, true, parseConnMode<HttpConnMode::KeepAlive>},
     {"option forwardfor", ANY, true, false, false, parseForwardFor},
+    {"errorfile", ANY, true, false, false, errorfileLine},
+    {"acl", ANY, false, false, false, aclLine},
+    {"http-request", ANY, false, false, false, httpRequestLine},
+    {"http-response", ANY, false, false, false, httpResponseLine},
 }};
 
 // Finds the entry for the words starting at `first`; sets `words` to how many

@@ -78,10 +78,47 @@ void checkTimeouts(const ProxyConfig& px, Diag& diag) {
                         "'server'.");
 }
 
-void checkHttpOnlyOptions(const ProxyConfig& px, Diag& diag) {
-  if (px.forwardFor && px.mode == Mode::Tcp) {
+// HAProxy's warnings for HTTP features in a tcp-mode proxy. They stay in
+// the model (a stream in tcp mode never looks at them).
+void checkHttpOnlyOptions(ProxyConfig& px, Diag& diag) {
+  if (px.mode != Mode::Tcp) return;
+  if (px.forwardFor) {
     diag.warn(px.loc, "'option forwardfor' ignored for " + who(px) + " as it requires HTTP mode.");
   }
+  if (px.httplog && px.isFrontend()) {
+    diag.warn(px.loc, "'option httplog' not usable with " + who(px) +
+                          " (needs 'mode http'). Falling back to 'option tcplog'.");
+    px.httplog = false;
+    px.httplogClf = false;
+    px.tcplog = true;
+  }
+  if (!px.httpRequest.empty()) {
+    diag.warn(px.loc,
+              "'http-request' rules ignored for " + who(px) + " as they require HTTP mode.");
+  }
+  if (!px.httpResponse.empty()) {
+    diag.warn(px.loc,
+              "'http-response' rules ignored for " + who(px) + " as they require HTTP mode.");
+  }
+}
+
+// An http frontend cannot hand its requests to a tcp backend (HAProxy 2.6
+// refuses it; the other way round is allowed).
+void checkModes(const Config& cfg, const ProxyConfig& px, Diag& diag) {
+  if (px.mode != Mode::Http) return;
+  auto check = [&](int idx, const common::SourceLoc& loc, const std::string& how) {
+    if (idx < 0 || static_cast<size_t>(idx) >= cfg.proxies.size()) return;
+    const ProxyConfig& be = cfg.proxies[static_cast<size_t>(idx)];
+    if (be.mode != Mode::Tcp || &be == &px) return;
+    diag.error(loc, "http " + who(px) + " (" + px.loc.str() + ") tries to use incompatible tcp " +
+                        proxyWord(be) + " '" + be.name + "' (" + be.loc.str() + ") " + how +
+                        " (see 'mode').");
+  };
+  if (!px.defaultBackend.empty()) {
+    check(px.defaultBackendIndex, px.defaultBackendLoc, "as its default backend");
+  }
+  for (const UseBackendRule& r : px.useBackends)
+    check(r.backendIndex, r.loc, "in a 'use_backend' rule");
 }
 
 } // namespace
@@ -93,6 +130,7 @@ void validate(Config& cfg, Diag& diag) {
       resolveDefaultBackend(cfg, i, diag);
       resolveUseBackends(cfg, px, diag);
       checkBinds(px, diag);
+      checkModes(cfg, px, diag);
     }
     if (px.isBackend()) checkServers(px, diag);
     checkTimeouts(px, diag);

@@ -134,3 +134,27 @@ TEST_CASE("dump shows tcp-check rules", "[config][dump]") {
   CHECK(r[2]["expect"]["pattern"].as<std::string>() == "00");
   CHECK(r[3]["send"].as<std::string>() == "hi");
 }
+
+TEST_CASE("dump prints mode http options, conditions, acls and rule counts", "[config][dump]") {
+  auto y = dumped("defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n"
+                  "  timeout server 1s\n  option httpclose\n"
+                  "frontend f\n  bind :80\n  option httplog clf\n"
+                  "  option forwardfor header X-Real-IP if-none\n"
+                  "  acl st path_beg /static\n  use_backend b if st !{ ssl_fc }\n"
+                  "  http-request set-header X-A 1\n  http-response del-header Server\n"
+                  "  default_backend b\n"
+                  "backend b\n  option http-server-close\n");
+  auto f = proxyNode(y, "f");
+  CHECK(f["mode"].as<std::string>() == "http");
+  CHECK(f["use_backend"][0].as<std::string>() == "b if st !{...}");
+  CHECK(f["options"]["httplog"].as<std::string>() == "clf");
+  CHECK(f["options"]["http-connection-mode"].as<std::string>() == "close");
+  CHECK(f["options"]["forwardfor-header"].as<std::string>() == "x-real-ip");
+  CHECK(f["options"]["forwardfor-if-none"].as<bool>());
+  CHECK(f["acls"][0].as<std::string>() == "st");
+  CHECK(f["http-request"].as<int>() == 1);
+  CHECK(f["http-response"].as<int>() == 1);
+  auto b = proxyNode(y, "b");
+  CHECK(b["options"]["http-connection-mode"].as<std::string>() == "server-close");
+  CHECK(b["options"]["http-server-close"].as<bool>());
+}

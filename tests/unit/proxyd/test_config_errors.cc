@@ -12,7 +12,7 @@ TEST_CASE("an unknown keyword is an error in every section type", "[config][erro
                  "  cookie x\n"
                  "frontend f\n"
                  "  bind :80\n"
-                 "  acl a path_beg /x\n"
+                 "  stick-table type ip size 1m\n"
                  "backend b\n"
                  "  option httpchk\n"
                  "listen l\n"
@@ -21,7 +21,7 @@ TEST_CASE("an unknown keyword is an error in every section type", "[config][erro
                  "  stats enable\n");
   CHECK(has(o.errors, "t.cfg:2: unsupported keyword 'tune.bufsize'"));
   CHECK(has(o.errors, "t.cfg:4: unsupported keyword 'cookie'"));
-  CHECK(has(o.errors, "t.cfg:7: unsupported keyword 'acl'"));
+  CHECK(has(o.errors, "t.cfg:7: unsupported keyword 'stick-table'"));
   CHECK(has(o.errors, "t.cfg:9: unsupported keyword 'option httpchk'"));
   CHECK(has(o.errors, "t.cfg:12: unsupported keyword 'timeout tarpit'"));
   CHECK(has(o.errors, "t.cfg:13: unsupported keyword 'stats enable'"));
@@ -141,22 +141,19 @@ TEST_CASE("features not supported yet are refused with a clear message", "[confi
                  "  mode http\n"
                  "frontend f\n"
                  "  bind :80\n"
-                 "  use_backend b if { src 10.0.0.0/8 }\n"
-                 "  use_backend b unless local\n"
+                 "  default_backend b\n"
+                 "  timeout client 1s\n"
                  "backend b\n"
                  "  balance uri\n"
                  "  hash-type consistent djb2\n"
                  "  hash-type consistent sdbm avalanche\n");
   CHECK(has(o.errors, "t.cfg:2: 'stats socket' is not supported yet (the admin socket comes "
                       "with the runtime API)"));
-  CHECK(has(o.errors,
-            "t.cfg:4:8: mode http is not supported yet (layer 7 lands with the HTTP issue)"));
-  CHECK(has(o.errors, "t.cfg:7:17: conditions (if/unless) are not supported yet"));
-  CHECK(has(o.errors, "t.cfg:8:17: conditions (if/unless) are not supported yet"));
   CHECK(has(o.errors, "t.cfg:10:11: balance 'uri' is not supported yet"));
   CHECK(has(o.errors, "t.cfg:11:24: hash function 'djb2' is not supported yet"));
   CHECK(has(o.errors, "t.cfg:12:29: hash modifier 'avalanche' is not supported yet"));
-  CHECK(o.config.proxies[0].mode == Mode::Tcp);
+  CHECK(o.errors.size() == 4);
+  CHECK(o.config.proxies[0].mode == Mode::Http); // mode http is supported
 }
 
 TEST_CASE("references to missing backends are errors at the referring line", "[config][errors]") {
