@@ -1,5 +1,6 @@
 #include "proxyd/daemon.h"
 
+#include "proxyd/http_stream.h"
 #include "proxyd/stream.h"
 
 #include <cerrno>
@@ -98,7 +99,8 @@ common::LogSinkSpec sinkSpec(const LogTarget& t) {
 } // namespace
 
 Daemon::Daemon(common::Loop& loop, Config cfg, RunOptions opts)
-    : loop_(loop), cfg_(std::move(cfg)), opts_(opts), pool_(16384) {
+    : loop_(loop), cfg_(std::move(cfg)), opts_(opts), pool_(16384),
+      serverPool_(std::make_unique<ServerPool>(loop)) {
   maxconn_ = cfg_.global.maxconn > 0 ? cfg_.global.maxconn : defaultMaxconn();
   const common::Logger* global = cfg_.global.logs.empty() ? nullptr : makeLogger(cfg_.global.logs);
   if (opts_.foreground && !opts_.quiet) {
@@ -120,6 +122,7 @@ Daemon::Daemon(common::Loop& loop, Config cfg, RunOptions opts)
 
 Daemon::~Daemon() {
   streams_.clear();
+  serverPool_.reset();
   frontends_.clear();
   backends_.clear();
 }
@@ -223,7 +226,9 @@ void Daemon::onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer) {
   ++actconn_;
   ++fe.feconn;
   ++fe.cumConns;
-  auto s = std::make_unique<Stream>(*this, fe, fd, peer);
+  std::unique_ptr<Stream> s;
+  if (fe.cfg().mode == Mode::Http) s = std::make_unique<HttpStream>(*this, fe, fd, peer);
+  else s = std::make_unique<TcpStream>(*this, fe, fd, peer);
   Stream* raw = s.get();
   streams_.emplace(raw, std::move(s));
   updateListeners();

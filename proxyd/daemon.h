@@ -8,6 +8,7 @@
 #include "proxyd/backend.h"
 #include "proxyd/buffer.h"
 #include "proxyd/config.h"
+#include "proxyd/server_pool.h"
 
 #include <memory>
 #include <string>
@@ -80,6 +81,8 @@ public:
   common::Loop& loop() { return loop_; }
   const Config& config() const { return cfg_; }
   BufferPool& buffers() { return pool_; }
+  // Idle keep-alive server connections (mode http).
+  ServerPool& serverPool() { return *serverPool_; }
   BackendRt* backend(int proxyIndex);
 
   // Stream bookkeeping, called by Listener and Stream.
@@ -102,6 +105,7 @@ private:
   Config cfg_;
   RunOptions opts_;
   BufferPool pool_;
+  std::unique_ptr<ServerPool> serverPool_;
   int maxconn_ = 0;
   int actconn_ = 0;
   bool softStopping_ = false;

@@ -82,4 +82,48 @@ std::string formatTcpLog(const TcpLogEntry& e, bool utc) {
   return s;
 }
 
+std::string quoteRequestLine(std::string_view line) {
+  if (line.empty()) return "\"<BADREQ>\"";
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string s = "\"";
+  for (unsigned char c : line) {
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '#') {
+      s += '#';
+      s += kHex[c >> 4];
+      s += kHex[c & 15];
+    } else {
+      s += static_cast<char>(c);
+    }
+  }
+  s += '"';
+  return s;
+}
+
+std::string formatHttpLog(const HttpLogEntry& e, bool utc) {
+  std::string s = clientEndpoint(e.clientAddr);
+  s += " [" + formatLogDate(e.requestTime, utc) + "] ";
+  s += e.frontend;
+  if (e.frontendTls) s += '~';
+  s += ' ';
+  s += e.backend.empty() ? e.frontend : e.backend;
+  s += '/';
+  s += e.server.empty() ? "<NOSRV>" : e.server;
+  s += ' ' + std::to_string(e.tR) + '/' + std::to_string(e.tw) + '/' + std::to_string(e.tc) + '/' +
+       std::to_string(e.tr) + '/';
+  if (e.logasap) s += '+';
+  s += std::to_string(e.ta) + ' ' + std::to_string(e.status) + ' ';
+  if (e.logasap) s += '+';
+  s += std::to_string(e.bytesRead);
+  s += " - - ";
+  s += e.termState.size() == 2 ? e.termState : std::string("--");
+  s += "--";
+  s += ' ' + std::to_string(e.actconn) + '/' + std::to_string(e.feconn) + '/' +
+       std::to_string(e.beconn) + '/' + std::to_string(e.srvConn) + '/';
+  if (e.redispatched) s += '+';
+  s += std::to_string(e.retries);
+  s += ' ' + std::to_string(e.srvQueue) + '/' + std::to_string(e.backendQueue);
+  s += ' ' + quoteRequestLine(e.requestLine);
+  return s;
+}
+
 } // namespace proxyd

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 namespace proxyd {
 
@@ -72,5 +73,44 @@ std::string formatLogDate(std::chrono::system_clock::time_point t, bool utc = fa
 
 // The whole line, without the syslog header and without a trailing newline.
 std::string formatTcpLog(const TcpLogEntry& e, bool utc = false);
+
+// HAProxy 2.6's HTTP log line (`option httplog`, configuration.txt 8.2.3):
+//   %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc
+//   %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r
+// e.g.
+//   10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1
+//   10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"
+// Captures (%hr, %hs, %CC, %CS) are not supported: %hr and %hs print
+// nothing and, as HAProxy does for an empty field, take no separator; %CC
+// and %CS print "-". %tsc's cookie characters are "--".
+struct HttpLogEntry {
+  common::SockAddr clientAddr;                       // %ci:%cp
+  std::chrono::system_clock::time_point requestTime; // %tr: when the request began
+  std::string frontend;                              // %ft
+  bool frontendTls = false;
+  std::string backend;          // %b (empty: the frontend's name)
+  std::string server;           // %s (empty: "<NOSRV>")
+  long tR = -1;                 // ms to receive the whole head; -1: never complete
+  long tw = -1;                 // ms in queues; -1: never reached
+  long tc = -1;                 // ms to connect; -1: never connected
+  long tr = -1;                 // ms from the request sent to the response head; -1: none
+  long ta = -1;                 // ms from %tr to the end of the response
+  int status = -1;              // %ST: status sent to the client; -1: none
+  long long bytesRead = 0;      // %B: bytes sent to the client, head included
+  std::string termState = "--"; // %ts, the first two characters of %tsc
+  int actconn = 0, feconn = 0, beconn = 0, srvConn = 0;
+  int retries = 0;
+  bool redispatched = false;
+  int srvQueue = 0, backendQueue = 0;
+  // %r: "METHOD TARGET VERSION" as received; empty: "<BADREQ>".
+  std::string requestLine;
+  bool logasap = false; // `option logasap`: %Ta and %B get a '+' prefix
+};
+
+std::string formatHttpLog(const HttpLogEntry& e, bool utc = false);
+
+// %r as %{+Q}r writes it: quoted, with '"', '#', control and non-ASCII
+// bytes written "#XX" (HAProxy's log encoding of the request line).
+std::string quoteRequestLine(std::string_view line);
 
 } // namespace proxyd

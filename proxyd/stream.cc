@@ -34,7 +34,7 @@ constexpr int kMaxRounds = 8;
 
 } // namespace
 
-Stream::Stream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
+TcpStream::TcpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
     : d_(d), fe_(fe), cfd_(clientFd), peer_(peer) {
   acceptMono_ = Clock::now();
   acceptWall_ = std::chrono::system_clock::now();
@@ -42,11 +42,11 @@ Stream::Stream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& 
   setNoDelay(cfd_);
 }
 
-Stream::~Stream() {
+TcpStream::~TcpStream() {
   if (phase_ != Phase::Closed) finish(TermCause::Killed);
 }
 
-void Stream::start() {
+void TcpStream::start() {
   cw_ = std::make_unique<common::FdWatcher>(d_.loop(), cfd_, [this](unsigned r) { onClientEvent(r); });
   timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
   const auto& fcfg = fe_.cfg();
@@ -68,7 +68,7 @@ void Stream::start() {
 }
 
 // Picks a server and connects, or queues, or fails the stream.
-void Stream::assign(std::optional<size_t> avoid) {
+void TcpStream::assign(std::optional<size_t> avoid) {
   auto p = be_->pick(hashAddress(peer_.ip()), avoid);
   switch (p.status) {
   case BackendRt::PickStatus::Picked:
@@ -102,7 +102,7 @@ void Stream::assign(std::optional<size_t> avoid) {
   }
 }
 
-void Stream::onQueueTurn() {
+void TcpStream::onQueueTurn() {
   if (phase_ != Phase::Queued) return;
   auto p = be_->pick(hashAddress(peer_.ip()));
   if (p.status == BackendRt::PickStatus::NoServer) {
@@ -119,7 +119,7 @@ void Stream::onQueueTurn() {
   connectTo(p.server);
 }
 
-void Stream::connectTo(size_t server) {
+void TcpStream::connectTo(size_t server) {
   auto& srv = be_->servers()[server];
   server_ = server;
   if (!counted_) {
@@ -155,7 +155,7 @@ void Stream::connectTo(size_t server) {
   updateInterest();
 }
 
-void Stream::onConnectResult(int err, bool timedOut) {
+void TcpStream::onConnectResult(int err, bool timedOut) {
   if (err == 0 && !timedOut) {
     phase_ = Phase::Forwarding;
     tc_ = msSince(connectAt_, Clock::now());
@@ -175,7 +175,7 @@ void Stream::onConnectResult(int err, bool timedOut) {
   retryOrFail(timedOut);
 }
 
-void Stream::retryOrFail(bool timedOut) {
+void TcpStream::retryOrFail(bool timedOut) {
   retire(d_.loop(), sw_);
   if (sfd_ >= 0) {
     ::close(sfd_);
@@ -203,7 +203,7 @@ void Stream::retryOrFail(bool timedOut) {
   timer_->arm(delay);
 }
 
-void Stream::onTimer() {
+void TcpStream::onTimer() {
   auto now = Clock::now();
   switch (phase_) {
   case Phase::Queued:
@@ -262,7 +262,7 @@ void Stream::onTimer() {
 // Arms the timer for the earliest inactivity deadline. Activity does not
 // re-arm the timer (that would cost a syscall per read); the timer checks
 // the real idle time when it fires and re-arms for what is left.
-void Stream::armIdle() {
+void TcpStream::armIdle() {
   const auto& t = be_->cfg().timeouts;
   const auto& ft = fe_.cfg().timeouts;
   auto now = Clock::now();
@@ -287,7 +287,7 @@ void Stream::armIdle() {
   timer_->arm(duration_cast<std::chrono::microseconds>(left));
 }
 
-void Stream::onClientEvent(unsigned ready) {
+void TcpStream::onClientEvent(unsigned ready) {
   if (phase_ == Phase::Queued) {
     // Only watching for the client leaving while it waits.
     char c;
@@ -332,7 +332,7 @@ void Stream::onClientEvent(unsigned ready) {
   updateInterest();
 }
 
-void Stream::onServerEvent(unsigned ready) {
+void TcpStream::onServerEvent(unsigned ready) {
   if (phase_ == Phase::Connecting) {
     int err = 0;
     socklen_t len = sizeof err;
@@ -354,7 +354,7 @@ void Stream::onServerEvent(unsigned ready) {
   updateInterest();
 }
 
-bool Stream::pump(int from, int to, BufferPtr& buf, bool& fromEof, bool& shutDone, bool c2s) {
+bool TcpStream::pump(int from, int to, BufferPtr& buf, bool& fromEof, bool& shutDone, bool c2s) {
   auto& pool = d_.buffers();
   bool shortRead = false;
   for (int round = 0; round < kMaxRounds; ++round) {
@@ -402,7 +402,7 @@ bool Stream::pump(int from, int to, BufferPtr& buf, bool& fromEof, bool& shutDon
   return true;
 }
 
-void Stream::updateInterest() {
+void TcpStream::updateInterest() {
   if (phase_ == Phase::Closed) return;
   using W = common::FdWatcher;
   unsigned c = 0, s = 0;
@@ -422,7 +422,7 @@ void Stream::updateInterest() {
   if (sw_ && sw_->wanted() != s) sw_->want(s);
 }
 
-void Stream::releaseServer() {
+void TcpStream::releaseServer() {
   if (counted_ && server_) {
     counted_ = false;
     be_->connEnded(*server_);
@@ -450,7 +450,7 @@ const char* termState(TermCause c) {
 }
 } // namespace
 
-void Stream::finish(TermCause cause) {
+void TcpStream::finish(TermCause cause) {
   if (phase_ == Phase::Closed && cfd_ < 0) return;
   Phase was = phase_;
   phase_ = Phase::Closed;

@@ -1,5 +1,9 @@
 #pragma once
-// One proxied TCP connection: client socket, the server connection it is
+// Stream: what the Daemon and a backend's queue know of one client
+// connection, whatever its mode. TcpStream (here) forwards bytes; HttpStream
+// (http_stream.h) carries HTTP transactions.
+//
+// TcpStream: one proxied TCP connection: client socket, the server connection it is
 // forwarded to, one buffer each way (taken from the pool only while bytes are
 // in flight), and a single timer for whichever phase it is in (queue, connect,
 // retry turn-around, idle). Half-closes are passed on: EOF from one side
@@ -36,14 +40,24 @@ enum class TermCause {
 
 class Stream {
 public:
-  Stream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
-  ~Stream();
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
+  virtual ~Stream() = default;
+  // Called once, right after construction and registration; may finish the
+  // stream (Daemon::streamClosed) at once.
+  virtual void start() = 0;
+  // The backend queue gives this stream a turn (a server slot freed, or no
+  // server is left: the stream then fails).
+  virtual void onQueueTurn() = 0;
+};
 
-  void start();
-  // The backend queue gives this stream a turn.
-  void onQueueTurn();
+class TcpStream final : public Stream {
+public:
+  TcpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
+  ~TcpStream() override;
+  TcpStream(const TcpStream&) = delete;
+  TcpStream& operator=(const TcpStream&) = delete;
+
+  void start() override;
+  void onQueueTurn() override;
 
 private:
   enum class Phase { Queued, Connecting, RetryWait, Forwarding, Closed };

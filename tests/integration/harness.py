@@ -17,7 +17,9 @@ are stopped by their pid only.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -702,3 +704,251 @@ def listen_tcp(name: str, port: int, servers: list[tuple[str, int, str]], *optio
     out += [f"    {o}" for o in options]
     out += [f"    server {n} 127.0.0.1:{p} {params}".rstrip() for n, p, params in servers]
     return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------
+# HTTP (mode http tests)
+
+HTTP_DEFAULTS = """\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+"""
+
+
+class HttpBackend:
+    """A small HTTP/1.1 keep-alive server on 127.0.0.1, run on threads.
+
+    Every request is recorded in `requests` as a dict (method, target,
+    version, headers: list of (lower-cased name, value), body: bytes, conn:
+    the connection's number). `accepted` counts connections. Answers, by
+    path:
+      /slow/<ms>   wait <ms> then answer as the default
+      /status/<n>  status n (204/304: no body), HEAD: head only
+      /close       answer with "Connection: close" and close
+      /ws          101 Switching Protocols, then echo bytes until EOF
+      anything else: 200, body "<name> <METHOD> <target> <body length>\\n",
+                   X-Server: <name>
+    Bodies are read per Content-Length or chunked framing."""
+
+    def __init__(self, name: str, port: int | None = None):
+        self.name = name
+        self.port = port or free_port()
+        self.accepted = 0
+        self.requests: list[dict] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._lsock: socket.socket | None = None
+        self._conns: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> "HttpBackend":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((LOOPBACK, self.port))
+        s.listen(128)
+        s.settimeout(0.05)
+        self._lsock = s
+        t = threading.Thread(target=self._accept_loop, args=(s,), daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._lsock is not None:
+            with contextlib.suppress(OSError):
+                self._lsock.close()
+            self._lsock = None
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                c.close()
+        for t in self._threads:
+            t.join(timeout=1.0)
+
+    def __enter__(self) -> "HttpBackend":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def snapshot(self) -> list[dict]:
+        with self._lock:
+            return list(self.requests)
+
+    def _accept_loop(self, lsock: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.accepted += 1
+                n = self.accepted
+                self._conns.add(conn)
+            t = threading.Thread(target=self._serve, args=(conn, n), daemon=True)
+            t.start()
+
+    def _serve(self, conn: socket.socket, n: int) -> None:
+        rd = _Reader(conn, self._stop)
+        try:
+            for _ in range(100000):
+                head = rd.until(b"\r\n\r\n")
+                if head is None:
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, version = lines[0].split(" ", 2)
+                headers = []
+                for ln in lines[1:]:
+                    k, _, v = ln.partition(":")
+                    headers.append((k.strip().lower(), v.strip()))
+                hd = dict(headers)
+                body = b""
+                if hd.get("transfer-encoding", "").lower() == "chunked":
+                    while True:
+                        size_line = rd.until(b"\r\n")
+                        if size_line is None:
+                            return
+                        size = int(size_line.split(b";")[0], 16)
+                        if size == 0:
+                            if rd.until(b"\r\n") is None:  # no trailers
+                                return
+                            break
+                        chunk = rd.exact(size + 2)
+                        if chunk is None:
+                            return
+                        body += chunk[:-2]
+                elif "content-length" in hd:
+                    body = rd.exact(int(hd["content-length"])) or b""
+                with self._lock:
+                    self.requests.append({"method": method, "target": target, "version": version,
+                                          "headers": headers, "body": body, "conn": n})
+                if not self._answer(conn, rd, method, target, hd, body):
+                    return
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _answer(self, conn, rd, method, target, hd, body) -> bool:
+        path = target.split("?", 1)[0]
+        if path.startswith("/slow/"):
+            self._stop.wait(int(path.split("/")[2]) / 1000.0)
+        if path == "/ws":
+            key = hd.get("sec-websocket-key", "")
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                         + accept.encode() + b"\r\n\r\n")
+            if rd.buf:
+                conn.sendall(rd.buf)
+            while not self._stop.is_set():
+                try:
+                    d = conn.recv(65536)
+                except socket.timeout:
+                    continue
+                if not d:
+                    return False
+                conn.sendall(d)
+            return False
+        if path.startswith("/status/"):
+            code = int(path.split("/")[2])
+            text = f"{self.name} {code}\n".encode()
+            if code in (204, 304):
+                conn.sendall(f"HTTP/1.1 {code} X\r\nX-Server: {self.name}\r\n\r\n".encode())
+            else:
+                conn.sendall(f"HTTP/1.1 {code} X\r\nX-Server: {self.name}\r\n"
+                             f"Content-Length: {len(text)}\r\n\r\n".encode()
+                             + (b"" if method == "HEAD" else text))
+            return True
+        text = f"{self.name} {method} {target} {len(body)}\n".encode()
+        close = path == "/close" or hd.get("connection", "").lower() == "close"
+        extra = "Connection: close\r\n" if close else ""
+        conn.sendall(f"HTTP/1.1 200 OK\r\nX-Server: {self.name}\r\nContent-Length: {len(text)}\r\n"
+                     f"{extra}\r\n".encode() + (b"" if method == "HEAD" else text))
+        return not close
+
+
+class _Reader:
+    """Buffered reads on a socket with a stop flag (0.1 s polls)."""
+
+    def __init__(self, sock: socket.socket, stop: threading.Event):
+        self.sock = sock
+        self.stop = stop
+        self.buf = b""
+        sock.settimeout(0.1)
+
+    def _more(self) -> bool:
+        while not self.stop.is_set():
+            try:
+                d = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not d:
+                return False
+            self.buf += d
+            return True
+        return False
+
+    def until(self, sep: bytes) -> bytes | None:
+        while sep not in self.buf:
+            if not self._more():
+                return None
+        out, self.buf = self.buf.split(sep, 1)
+        return out
+
+    def exact(self, n: int) -> bytes | None:
+        while len(self.buf) < n:
+            if not self._more():
+                return None
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+def http_exchange(port: int, data: bytes, timeout: float = 3.0, until_close: bool = True) -> bytes:
+    """Send raw bytes, return everything received until the proxy closes (or
+    `timeout` passes)."""
+    with Conn(port, timeout=timeout) as c:
+        c.send(data)
+        c.wait_closed(timeout)
+        return c.buf
+
+
+def read_response(c: Conn, timeout: float = 3.0, head_only: bool = False) -> tuple[int, dict, bytes] | None:
+    """One HTTP/1.1 response from a Conn (Content-Length or no body):
+    (status, headers lower-cased, body); None on timeout or EOF."""
+    deadline = time.monotonic() + timeout
+    while b"\r\n\r\n" not in c.buf:
+        left = deadline - time.monotonic()
+        if left <= 0 or c.eof:
+            return None
+        c._fill(left)
+    head, rest = c.buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    hd = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        hd[k.strip().lower()] = v.strip()
+    n = 0 if head_only or status in (204, 304) or status < 200 else int(hd.get("content-length", "0"))
+    while len(rest) < n:
+        left = deadline - time.monotonic()
+        if left <= 0 or c.eof:
+            return None
+        c.buf = head + b"\r\n\r\n" + rest
+        c._fill(left)
+        head, rest = c.buf.split(b"\r\n\r\n", 1)
+    c.buf = rest[n:]
+    return status, hd, rest[:n]

@@ -1,0 +1,885 @@
+#include "proxyd/http_stream.h"
+
+#include "proxyd/backend.h"
+#include "proxyd/balancer.h"
+#include "proxyd/daemon.h"
+#include "proxyd/http_rules.h"
+#include "proxyd/io_util.h"
+#include "proxyd/logfmt.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace proxyd {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+namespace {
+
+long msBetween(Clock::time_point from, Clock::time_point to) {
+  return static_cast<long>(duration_cast<milliseconds>(to - from).count());
+}
+
+// The head must fit in tune.bufsize (16384), as HAProxy.
+http1::Limits limits() {
+  return http1::Limits{};
+}
+
+bool transient(int e) {
+  return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+std::string ipText(const common::SockAddr& a) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (a.ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr, buf, sizeof buf);
+  else if (a.ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+// option forwardfor on the frontend or the backend (HAProxy 2.6's
+// http_process_request): `except` of either side exempts the client, the
+// backend's header name wins, and the header is added unless both sides
+// said `if-none` and one is present.
+void addForwardedFor(HttpHead& head, const ProxyConfig& fe, const ProxyConfig& be,
+                     const common::SockAddr& client) {
+  if (!fe.forwardFor && !be.forwardFor) return;
+  common::IpAddr ip = client.ip();
+  if (fe.forwardFor && fe.forwardForExcept && fe.forwardForExcept->contains(ip)) return;
+  if (be.forwardFor && be.forwardForExcept && be.forwardForExcept->contains(ip)) return;
+  const std::string& name = be.forwardFor ? be.forwardForHeader : fe.forwardForHeader;
+  bool always = (fe.forwardFor && !fe.forwardForIfNone) || (be.forwardFor && !be.forwardForIfNone);
+  if (!always && head.get(name)) return;
+  head.add(name, ipText(client));
+}
+
+} // namespace
+
+HttpStream::HttpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
+    : d_(d), fe_(fe), cfd_(clientFd), peer_(peer), reqParser_(http1::Kind::Request, limits()),
+      respParser_(http1::Kind::Response, limits()) {
+  int one = 1;
+  setsockopt(cfd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(cfd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    local_ = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
+  connector_ = std::make_unique<ServerConnector>(
+      d_, *this, [this](int fd) { onServerConnected(fd); },
+      [this](ConnectFailure f) { onServerFailed(f); });
+}
+
+HttpStream::~HttpStream() {
+  if (state_ != State::Closed) finish("KD", false);
+}
+
+void HttpStream::start() {
+  cw_ = std::make_unique<common::FdWatcher>(d_.loop(), cfd_,
+                                            [this](unsigned r) { onClientEvent(r); });
+  timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
+  lastClient_ = Clock::now();
+  beginTransaction();
+  step();
+}
+
+void HttpStream::onQueueTurn() {
+  connector_->onQueueTurn();
+}
+
+// ---- transactions ---------------------------------------------------------
+
+void HttpStream::beginTransaction() {
+  state_ = State::WaitRequest;
+  be_ = nullptr;
+  headSeen_ = reqStarted_ = reqDone_ = false;
+  respHeadSeen_ = respDone_ = interim_ = false;
+  respHeadPhase_ = true;
+  needConnect_ = false;
+  clientKeepAlive_ = serverReusable_ = tunnelAfter_ = false;
+  logged_ = generated_ = false;
+  reqKeepAlive_ = false;
+  reqHttp11_ = true;
+  reqLine_.clear();
+  status_ = -1;
+  bytesOut_ = 0;
+  termState_ = "--";
+  tR_ = tr_ = -1;
+  reqStart_ = idleSince_ = Clock::now();
+  reqWall_ = std::chrono::system_clock::now();
+  respParser_.reset();
+  again_ = true;
+}
+
+void HttpStream::releaseBackend() {
+  connector_->cancel();
+  connector_->releaseSlot();
+  if (be_ && beCounted_) {
+    --be_->beconn;
+    beCounted_ = false;
+  }
+}
+
+void HttpStream::endTransaction() {
+  bool reuse = serverReusable_ && !serverEof_ && reqDone_ && respDone_;
+  dropServer(reuse);
+  releaseBackend();
+  log();
+  ++nTransactions_;
+  if (!clientKeepAlive_ || clientEof_) {
+    finish(nullptr, true);
+    return;
+  }
+  beginTransaction();
+}
+
+void HttpStream::processRequest() {
+  if (!cin_ || reqDone_ || state_ == State::Closing || state_ == State::Closed) return;
+  for (int guard = 0; guard < 1024; ++guard) {
+    std::string_view in(cin_->readPtr() + reqPending_, cin_->readable() - reqPending_);
+    if (in.empty() && !headSeen_) return;
+    auto r = reqParser_.parse(in);
+    if (!headSeen_) {
+      if (r.consumed > 0) {
+        // Head bytes are copied by the parser: drop them (nothing is
+        // pending before them at this point).
+        cin_->consumed(r.consumed);
+        if (!reqStarted_) {
+          reqStarted_ = true;
+          if (nTransactions_ > 0) {
+            reqStart_ = Clock::now();
+            reqWall_ = std::chrono::system_clock::now();
+          }
+        }
+      }
+      if (r.event == http1::Event::NeedMore) return;
+      if (r.event == http1::Event::Error) {
+        replyAndClose(r.error.status, "PR");
+        return;
+      }
+      if (r.event == http1::Event::Head) {
+        headSeen_ = true;
+        onRequestHead();
+        if (state_ == State::Closing || state_ == State::Closed) return;
+      }
+      continue;
+    }
+    reqPending_ += r.consumed;
+    switch (r.event) {
+    case http1::Event::Error:
+      // A bad body: refused before the server saw it when it came with the
+      // head; otherwise the server connection is dropped.
+      replyAndClose(r.error.status, "PR");
+      return;
+    case http1::Event::End:
+      reqDone_ = true;
+      return;
+    case http1::Event::NeedMore:
+      return;
+    default:
+      break;
+    }
+  }
+}
+
+void HttpStream::onRequestHead() {
+  auto now = Clock::now();
+  tR_ = msBetween(reqStart_, now);
+  const auto& m = reqParser_.message();
+  reqCtx_ = http1::Parser::contextOf(m);
+  reqKeepAlive_ = m.keepAlive;
+  reqHttp11_ = m.http11();
+  reqLine_ = std::string(m.method) + ' ' + std::string(m.target) + " HTTP/" +
+             std::to_string(m.versionMajor) + '.' + std::to_string(m.versionMinor);
+  HttpHead head = fromMessage(m);
+  SampleContext ctx;
+  ctx.req = &m;
+  ctx.src = peer_;
+  ctx.dst = local_;
+  const auto& fcfg = fe_.cfg();
+  auto localReply = [&](const RuleResult& r, const ProxyConfig& px) {
+    int st = r.kind == RuleResult::Kind::Redirect ? r.code : r.reply.status;
+    replyAndClose(st, r.kind == RuleResult::Kind::Deny ? "PR" : "LR", buildResponse(r, &px));
+  };
+  auto r = applyRequestRules(fcfg.httpRequest, head, ctx);
+  if (r.stops()) {
+    localReply(r, fcfg);
+    return;
+  }
+  int beIndex = fcfg.defaultBackendIndex;
+  {
+    HeadView view(head, true);
+    SampleContext c2 = ctx;
+    c2.req = &view.message();
+    for (const auto& rule : fcfg.useBackends) {
+      if (!rule.cond || rule.cond->eval(c2)) {
+        beIndex = rule.backendIndex;
+        break;
+      }
+    }
+  }
+  be_ = d_.backend(beIndex);
+  if (!be_) {
+    replyAndClose(503, "SC");
+    return;
+  }
+  ++be_->beconn;
+  ++be_->cumConns;
+  beCounted_ = true;
+  const auto& bcfg = be_->cfg();
+  if (&bcfg != &fcfg) {
+    r = applyRequestRules(bcfg.httpRequest, head, ctx);
+    if (r.stops()) {
+      localReply(r, bcfg);
+      return;
+    }
+  }
+  connMode_ = effectiveConnMode(fcfg, bcfg);
+  addForwardedFor(head, fcfg, bcfg, peer_);
+  bool upgrade = m.upgrade || m.methodKind == http1::Method::Connect;
+  if (!upgrade) {
+    // Connection is hop-by-hop: say what this hop does.
+    head.del("connection");
+    if (connMode_ != HttpConnMode::KeepAlive)
+      head.add("connection", "close");
+    else if (!m.http11())
+      head.add("connection", "keep-alive");
+  }
+  sHead_ = serialize(head, true);
+  state_ = State::Connecting;
+  // The connection starts once the bytes already buffered after the head
+  // are parsed (stepOnce): a bad body in them is refused before a server
+  // sees anything.
+  needConnect_ = true;
+  again_ = true;
+}
+
+void HttpStream::onServerConnected(int fd) {
+  sfd_ = fd;
+  serverEof_ = serverShut_ = false;
+  sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_,
+                                            [this](unsigned r) { onServerEvent(r); });
+  state_ = State::Exchange;
+  sentAt_ = lastServer_ = Clock::now();
+  respParser_.reset();
+  respParser_.setRequest(reqCtx_);
+  respHeadPhase_ = true;
+  step();
+}
+
+void HttpStream::onServerFailed(ConnectFailure f) {
+  const char* ts = "SC";
+  switch (f) {
+  case ConnectFailure::NoServer:
+    ts = "SC";
+    break;
+  case ConnectFailure::QueueFull:
+  case ConnectFailure::QueueTimeout:
+    ts = "sQ";
+    break;
+  case ConnectFailure::ConnectFailed:
+    ts = "SC";
+    break;
+  case ConnectFailure::ConnectTimeout:
+    ts = "sC";
+    break;
+  }
+  replyAndClose(503, ts);
+  step();
+}
+
+void HttpStream::processResponse() {
+  if (!sin_ || respDone_ || state_ != State::Exchange) return;
+  for (int guard = 0; guard < 1024; ++guard) {
+    std::string_view in(sin_->readPtr() + respPending_, sin_->readable() - respPending_);
+    if (in.empty() && respHeadPhase_) return;
+    auto r = respParser_.parse(in);
+    if (respHeadPhase_) {
+      if (r.consumed > 0) sin_->consumed(r.consumed);
+      if (r.event == http1::Event::NeedMore) return;
+      if (r.event == http1::Event::Error) {
+        replyAndClose(502, "PH");
+        return;
+      }
+      if (r.event == http1::Event::Head) {
+        respHeadPhase_ = false;
+        if (!onResponseHead()) return;
+      }
+      continue;
+    }
+    respPending_ += r.consumed;
+    switch (r.event) {
+    case http1::Event::Error:
+      // A bad body after the head went out: nothing to answer, abort.
+      finish("SD", false);
+      return;
+    case http1::Event::End:
+      if (interim_) {
+        interim_ = false;
+        respHeadPhase_ = true;
+        continue;
+      }
+      respDone_ = true;
+      return;
+    case http1::Event::NeedMore:
+      return;
+    default:
+      break;
+    }
+  }
+}
+
+bool HttpStream::onResponseHead() {
+  const auto& m = respParser_.message();
+  if (m.interim) {
+    // 100 Continue and other interim responses pass through.
+    interim_ = true;
+    cOut_ += serialize(fromMessage(m), false);
+    return true;
+  }
+  respHeadSeen_ = true;
+  tr_ = msBetween(sentAt_, Clock::now());
+  status_ = m.status;
+  HttpHead head = fromMessage(m);
+  SampleContext ctx;
+  ctx.req = &reqParser_.message();
+  ctx.src = peer_;
+  ctx.dst = local_;
+  const auto& bcfg = be_->cfg();
+  const auto& fcfg = fe_.cfg();
+  auto r = applyResponseRules(bcfg.httpResponse, head, ctx);
+  if (!r.stops() && &bcfg != &fcfg) r = applyResponseRules(fcfg.httpResponse, head, ctx);
+  if (r.stops()) {
+    replyAndClose(r.reply.status, "PH", buildResponse(r, &bcfg));
+    return false;
+  }
+  if (m.framing == http1::Framing::Tunnel) {
+    tunnelAfter_ = true;
+    cOut_ += serialize(head, false);
+    return true;
+  }
+  clientKeepAlive_ = reqKeepAlive_ && connMode_ != HttpConnMode::Close &&
+                     m.framing != http1::Framing::UntilClose && !clientEof_;
+  serverReusable_ = m.keepAlive && connMode_ == HttpConnMode::KeepAlive;
+  head.del("connection");
+  if (!clientKeepAlive_)
+    head.add("connection", "close");
+  else if (!reqHttp11_)
+    head.add("connection", "keep-alive");
+  cOut_ += serialize(head, false);
+  return true;
+}
+
+void HttpStream::serverGone() {
+  // The server closed (or failed) before the response was complete.
+  if (respHeadSeen_) {
+    finish("SD", false);
+    return;
+  }
+  replyAndClose(502, "SH");
+}
+
+void HttpStream::enterTunnel() {
+  state_ = State::Tunnel;
+  lastClient_ = lastServer_ = Clock::now();
+  again_ = true;
+}
+
+void HttpStream::replyAndClose(int status, const char* ts, std::string body) {
+  connector_->cancel();
+  dropServer(false);
+  status_ = status;
+  termState_ = ts;
+  cOut_ = body.empty() ? errorResponse(status, &errorProxy()) : std::move(body);
+  respPending_ = 0;
+  generated_ = true;
+  clientKeepAlive_ = false;
+  state_ = State::Closing;
+  again_ = true;
+}
+
+const ProxyConfig& HttpStream::errorProxy() const {
+  return be_ ? be_->cfg() : fe_.cfg();
+}
+
+// ---- I/O ------------------------------------------------------------------
+
+bool HttpStream::readInto(int fd, BufferPtr& buf, bool& eof, bool client) {
+  if (eof) return true;
+  if (!buf) buf = d_.buffers().take();
+  if (buf->writable() == 0) return true;
+  ssize_t n = ::recv(fd, buf->writePtr(), buf->writable(), 0);
+  if (n > 0) {
+    buf->produced(static_cast<size_t>(n));
+    (client ? lastClient_ : lastServer_) = Clock::now();
+    return true;
+  }
+  if (n == 0) {
+    eof = true;
+    return true;
+  }
+  return transient(errno);
+}
+
+void HttpStream::onClientEvent(unsigned ready) {
+  if (state_ == State::Closed) return;
+  if ((ready & common::FdWatcher::Read) && state_ != State::Closing) {
+    if (!readInto(cfd_, cin_, clientEof_, true)) {
+      clientAborted(true);
+      return;
+    }
+  }
+  step();
+}
+
+void HttpStream::onServerEvent(unsigned ready) {
+  if (state_ == State::Closed || sfd_ < 0) return;
+  if (ready & common::FdWatcher::Read) {
+    if (!readInto(sfd_, sin_, serverEof_, false)) {
+      if (state_ == State::Tunnel)
+        finish("SD", false);
+      else
+        serverGone();
+      step();
+      return;
+    }
+  }
+  step();
+}
+
+bool HttpStream::flushToServer() {
+  if (sfd_ < 0) return true;
+  while (!sHead_.empty()) {
+    ssize_t n = ::send(sfd_, sHead_.data(), sHead_.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (transient(errno)) return true;
+      serverGone();
+      return false;
+    }
+    sHead_.erase(0, static_cast<size_t>(n));
+    lastServer_ = Clock::now();
+  }
+  while (reqPending_ > 0) {
+    ssize_t n = ::send(sfd_, cin_->readPtr(), reqPending_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (transient(errno)) return true;
+      if (state_ == State::Tunnel)
+        finish("SD", false);
+      else
+        serverGone();
+      return false;
+    }
+    cin_->consumed(static_cast<size_t>(n));
+    reqPending_ -= static_cast<size_t>(n);
+    lastServer_ = Clock::now();
+  }
+  if (cin_ && cin_->empty()) d_.buffers().give(std::move(cin_));
+  return true;
+}
+
+bool HttpStream::flushToClient() {
+  while (!cOut_.empty()) {
+    ssize_t n = ::send(cfd_, cOut_.data(), cOut_.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (transient(errno)) return true;
+      clientAborted(true);
+      return false;
+    }
+    cOut_.erase(0, static_cast<size_t>(n));
+    if (!generated_) bytesOut_ += n;
+    lastClient_ = Clock::now();
+  }
+  while (respPending_ > 0) {
+    ssize_t n = ::send(cfd_, sin_->readPtr(), respPending_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (transient(errno)) return true;
+      clientAborted(true);
+      return false;
+    }
+    sin_->consumed(static_cast<size_t>(n));
+    respPending_ -= static_cast<size_t>(n);
+    bytesOut_ += n;
+    lastClient_ = Clock::now();
+  }
+  if (sin_ && sin_->empty()) d_.buffers().give(std::move(sin_));
+  return true;
+}
+
+// The client closed or failed. A finished request still gets its response
+// after a clean close (HAProxy without abortonclose); otherwise the
+// transaction ends here.
+void HttpStream::clientAborted(bool error) {
+  switch (state_) {
+  case State::WaitRequest:
+    if (reqStarted_) {
+      status_ = 400;
+      finish("CR", false);
+    } else {
+      finish(nullptr, !error);
+    }
+    return;
+  case State::Connecting:
+    if (!error && reqDone_) return;
+    finish(connector_->queued() ? "CQ" : "CC", false);
+    return;
+  case State::Exchange:
+    if (!error && reqDone_) return;
+    finish(respHeadSeen_ ? "CD" : "CH", false);
+    return;
+  case State::Tunnel:
+    if (error) finish("CD", false);
+    return;
+  case State::Closing:
+    finish(termState_.c_str(), false);
+    return;
+  case State::Closed:
+    return;
+  }
+}
+
+void HttpStream::step() {
+  if (inStep_) {
+    again_ = true;
+    return;
+  }
+  inStep_ = true;
+  for (int i = 0; i < 64 && state_ != State::Closed; ++i) {
+    again_ = false;
+    stepOnce();
+    if (!again_) break;
+  }
+  inStep_ = false;
+  if (state_ == State::Closed) return;
+  updateInterest();
+  armTimer();
+}
+
+void HttpStream::stepOnce() {
+  switch (state_) {
+  case State::WaitRequest:
+    processRequest();
+    if (state_ == State::WaitRequest && clientEof_) clientAborted(false);
+    return;
+  case State::Connecting:
+    processRequest();
+    if (state_ == State::Connecting && clientEof_ && !reqDone_) {
+      clientAborted(false);
+      return;
+    }
+    if (state_ == State::Connecting && needConnect_) {
+      needConnect_ = false;
+      // `http-reuse safe`: the first request of a connection gets a
+      // connection of its own; later ones may take an idle one.
+      bool mayReuse = nTransactions_ > 0 && connMode_ == HttpConnMode::KeepAlive;
+      connector_->start(*be_, hashAddress(peer_.ip()), mayReuse);
+    }
+    return;
+  case State::Exchange: {
+    processRequest();
+    if (state_ != State::Exchange) return;
+    if (!flushToServer()) return;
+    processResponse();
+    if (state_ != State::Exchange) return;
+    if (serverEof_ && !respDone_ && (!sin_ || sin_->readable() == respPending_)) {
+      auto r = respParser_.finish();
+      if (r.event == http1::Event::End) {
+        respDone_ = true;
+      } else {
+        serverGone();
+        return;
+      }
+    }
+    if (!flushToClient()) return;
+    if (clientEof_ && !reqDone_) {
+      clientAborted(false);
+      return;
+    }
+    if (respDone_ && cOut_.empty() && respPending_ == 0) {
+      if (tunnelAfter_) {
+        enterTunnel();
+      } else if (reqDone_ && reqPending_ == 0 && sHead_.empty()) {
+        endTransaction();
+      } else {
+        // The server answered before the request was complete: this
+        // connection cannot carry another request.
+        serverReusable_ = false;
+        clientKeepAlive_ = false;
+        dropServer(false);
+        releaseBackend();
+        log();
+        finish(nullptr, true);
+      }
+    }
+    return;
+  }
+  case State::Tunnel:
+    if (cin_) reqPending_ = cin_->readable();
+    if (sin_) respPending_ = sin_->readable();
+    if (!flushToServer() || !flushToClient()) return;
+    if (clientEof_ && reqPending_ == 0 && !serverShut_) {
+      ::shutdown(sfd_, SHUT_WR);
+      serverShut_ = true;
+    }
+    if (serverEof_ && respPending_ == 0 && cOut_.empty() && !clientShut_) {
+      ::shutdown(cfd_, SHUT_WR);
+      clientShut_ = true;
+    }
+    if (clientShut_ && serverShut_) finish("--", true);
+    return;
+  case State::Closing:
+    if (!flushToClient()) return;
+    if (cOut_.empty()) finish(termState_.c_str(), true);
+    return;
+  case State::Closed:
+    return;
+  }
+}
+
+void HttpStream::updateInterest() {
+  using W = common::FdWatcher;
+  unsigned c = 0, s = 0;
+  bool cinRoom = !cin_ || cin_->writable() > 0;
+  bool sinRoom = !sin_ || sin_->writable() > 0;
+  switch (state_) {
+  case State::WaitRequest:
+  case State::Connecting:
+    if (!clientEof_ && cinRoom) c |= W::Read;
+    break;
+  case State::Exchange:
+  case State::Tunnel:
+    if (!clientEof_ && cinRoom) c |= W::Read;
+    if (!cOut_.empty() || respPending_ > 0) c |= W::Write;
+    if (!serverEof_ && sinRoom) s |= W::Read;
+    if (!sHead_.empty() || reqPending_ > 0) s |= W::Write;
+    break;
+  case State::Closing:
+    if (!cOut_.empty()) c |= W::Write;
+    break;
+  case State::Closed:
+    break;
+  }
+  if (cw_ && cw_->wanted() != c) cw_->want(c);
+  if (sw_ && sw_->wanted() != s) sw_->want(s);
+}
+
+void HttpStream::armTimer() {
+  const auto& ft = fe_.cfg().timeouts;
+  const Timeouts* bt = be_ ? &be_->cfg().timeouts : nullptr;
+  std::optional<TimePoint> deadline;
+  auto consider = [&](TimePoint from, const std::optional<common::Micros>& to) {
+    if (!to) return;
+    auto d = from + duration_cast<Clock::duration>(*to);
+    if (!deadline || d < *deadline) deadline = d;
+  };
+  switch (state_) {
+  case State::WaitRequest:
+    if (!reqStarted_ && nTransactions_ > 0) {
+      consider(idleSince_, ft.httpKeepAlive ? ft.httpKeepAlive
+                           : ft.httpRequest ? ft.httpRequest
+                                            : ft.client);
+    } else {
+      consider(reqStart_, ft.httpRequest);
+      consider(lastClient_, ft.client);
+    }
+    break;
+  case State::Exchange:
+    if (bt && !respDone_) consider(lastServer_, bt->server);
+    if (!reqDone_ || !cOut_.empty() || respPending_ > 0) consider(lastClient_, ft.client);
+    break;
+  case State::Tunnel:
+    if (bt && bt->tunnel) {
+      consider(std::max(lastClient_, lastServer_), bt->tunnel);
+    } else {
+      if (!clientEof_) consider(lastClient_, ft.client);
+      if (bt && !serverEof_) consider(lastServer_, bt->server);
+    }
+    break;
+  case State::Closing:
+    consider(lastClient_, ft.client);
+    break;
+  case State::Connecting:
+  case State::Closed:
+    break;
+  }
+  if (!deadline) {
+    timer_->cancel();
+    return;
+  }
+  auto left = *deadline - Clock::now();
+  if (left < milliseconds(1)) left = milliseconds(1);
+  timer_->arm(duration_cast<std::chrono::microseconds>(left));
+}
+
+void HttpStream::onTimer() {
+  auto now = Clock::now();
+  const auto& ft = fe_.cfg().timeouts;
+  const Timeouts* bt = be_ ? &be_->cfg().timeouts : nullptr;
+  auto expired = [&](TimePoint from, const std::optional<common::Micros>& to) {
+    return to && now - from >= duration_cast<Clock::duration>(*to);
+  };
+  switch (state_) {
+  case State::WaitRequest:
+    if (!reqStarted_ && nTransactions_ > 0) {
+      // Idle keep-alive connection: closed silently, nothing to log.
+      auto to = ft.httpKeepAlive ? ft.httpKeepAlive : ft.httpRequest ? ft.httpRequest : ft.client;
+      if (expired(idleSince_, to)) {
+        finish(nullptr, true);
+        return;
+      }
+    } else if (expired(reqStart_, ft.httpRequest) || expired(lastClient_, ft.client)) {
+      replyAndClose(408, "cR");
+    }
+    break;
+  case State::Exchange:
+    if (bt && !respDone_ && expired(lastServer_, bt->server)) {
+      if (respHeadSeen_)
+        finish("sD", false);
+      else
+        replyAndClose(504, "sH");
+    } else if ((!reqDone_ || !cOut_.empty() || respPending_ > 0) &&
+               expired(lastClient_, ft.client)) {
+      finish(respHeadSeen_ ? "cD" : "cH", false);
+      return;
+    }
+    break;
+  case State::Tunnel:
+    if (bt && bt->tunnel) {
+      if (expired(std::max(lastClient_, lastServer_), bt->tunnel)) {
+        finish(lastClient_ <= lastServer_ ? "cD" : "sD", false);
+        return;
+      }
+    } else if (!clientEof_ && expired(lastClient_, ft.client)) {
+      finish("cD", false);
+      return;
+    } else if (bt && !serverEof_ && expired(lastServer_, bt->server)) {
+      finish("sD", false);
+      return;
+    }
+    break;
+  case State::Closing:
+    if (expired(lastClient_, ft.client)) {
+      finish(termState_.c_str(), false);
+      return;
+    }
+    break;
+  default:
+    break;
+  }
+  step();
+}
+
+void HttpStream::dropServer(bool reusable) {
+  if (sfd_ >= 0) {
+    retire(d_.loop(), sw_);
+    auto srv = connector_->server();
+    if (reusable && be_ && srv && (!sin_ || sin_->empty()))
+      d_.serverPool().give(be_->index(), *srv, sfd_);
+    else
+      ::close(sfd_);
+    sfd_ = -1;
+  }
+  serverEof_ = serverShut_ = false;
+  sHead_.clear();
+  respPending_ = 0;
+  d_.buffers().give(std::move(sin_));
+}
+
+void HttpStream::log() {
+  if (logged_) return;
+  logged_ = true;
+  const auto& fcfg = fe_.cfg();
+  if (!fe_.logger || (!fcfg.httplog && !fcfg.tcplog)) return;
+  // "Null": the client sent nothing at all (a probe), as HAProxy counts it.
+  if (fcfg.dontlognull && !reqStarted_) return;
+  auto now = Clock::now();
+  auto srv = connector_->server();
+  BackendRt* be = be_;
+  if (fcfg.httplog) {
+    HttpLogEntry e;
+    e.clientAddr = peer_;
+    e.requestTime = reqWall_;
+    e.frontend = fe_.name();
+    e.backend = be ? be->name() : fe_.name();
+    e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
+    e.tR = tR_;
+    e.tw = be ? connector_->tw() : -1;
+    e.tc = be ? connector_->tc() : -1;
+    e.tr = tr_;
+    e.ta = msBetween(reqStart_, now);
+    e.status = status_;
+    e.bytesRead = bytesOut_;
+    e.termState = termState_;
+    e.actconn = d_.actconn();
+    e.feconn = fe_.feconn;
+    e.beconn = be ? be->beconn : 0;
+    e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
+    e.retries = be ? connector_->retries() : 0;
+    e.redispatched = be && connector_->redispatched();
+    e.backendQueue = be ? connector_->queuePosBe() : 0;
+    e.requestLine = reqLine_;
+    fe_.logger->log(common::kInfo, formatHttpLog(e));
+  } else {
+    TcpLogEntry e;
+    e.clientAddr = peer_;
+    e.acceptTime = reqWall_;
+    e.frontend = fe_.name();
+    e.backend = be ? be->name() : fe_.name();
+    e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
+    e.tw = be ? connector_->tw() : -1;
+    e.tc = be ? connector_->tc() : -1;
+    e.tt = msBetween(reqStart_, now);
+    e.bytesRead = bytesOut_;
+    e.termState = termState_;
+    e.actconn = d_.actconn();
+    e.feconn = fe_.feconn;
+    e.beconn = be ? be->beconn : 0;
+    e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
+    e.retries = be ? connector_->retries() : 0;
+    fe_.logger->log(common::kInfo, formatTcpLog(e));
+  }
+}
+
+// Ends the stream. `ts`: the termination state to log for a transaction in
+// progress (null: none, or already logged). `graceful`: a normal close
+// (FIN after the last byte); otherwise a reset, as HAProxy's abortive close.
+void HttpStream::finish(const char* ts, bool graceful) {
+  if (state_ == State::Closed) return;
+  if (ts && !logged_ && (reqStarted_ || status_ >= 0)) {
+    if (ts != termState_.c_str()) termState_ = ts;
+    dropServer(false);
+    releaseBackend();
+    log();
+  }
+  state_ = State::Closed;
+  if (cw_) cw_->want(0);
+  if (sw_) sw_->want(0);
+  if (timer_) timer_->cancel();
+  dropServer(false);
+  releaseBackend();
+  if (cfd_ >= 0) {
+    if (graceful) {
+      // Read what the client already sent so that close() sends a FIN, not
+      // a reset that could destroy the response in flight.
+      ::shutdown(cfd_, SHUT_WR);
+      char sink[4096];
+      for (int i = 0; i < 16 && ::recv(cfd_, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+      }
+    } else {
+      linger lg{1, 0};
+      setsockopt(cfd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    ::close(cfd_);
+    cfd_ = -1;
+  }
+  d_.buffers().give(std::move(cin_));
+  d_.buffers().give(std::move(sin_));
+  d_.streamClosed(this, fe_);
+}
+
+} // namespace proxyd

@@ -1,0 +1,162 @@
+#pragma once
+// HttpStream: one client connection of a frontend in `mode http`, carrying
+// HTTP/1.x transactions one at a time (HAProxy 2.6's behaviour):
+//
+//   WaitRequest  parse the request head (http1::Parser; timeout http-request
+//                for the whole head, 408 when it expires; timeout
+//                http-keep-alive while idle between requests). A refused
+//                request gets HAProxy's error page and the connection
+//                closes; it never reaches a server. Bytes already buffered
+//                after the head are parsed before any server is contacted,
+//                so a bad body (chunk-size overflow) is refused before
+//                anything is sent.
+//   Connecting   http-request rules (frontend, then backend), use_backend,
+//                X-Forwarded-For; ServerConnector picks a server (queue,
+//                retries, redispatch as TcpStream) or takes an idle pooled
+//                connection (not for the first request of a connection, as
+//                HAProxy's `http-reuse safe`).
+//   Exchange     the edited head, then the body as parsed (raw bytes, chunk
+//                framing included: never buffered whole) go to the server;
+//                the response is parsed (1xx interim, then the final head),
+//                http-response rules (backend, then frontend), forwarded.
+//                A bad response is answered 502, a server timeout before
+//                the response head 504.
+//   Tunnel       after 101 or a 2xx to CONNECT: bytes both ways, timeout
+//                tunnel.
+//
+// After a response the client side stays open (keep-alive) unless either
+// side or the connection mode (effectiveConnMode) says close; the server
+// connection returns to the daemon's ServerPool when reusable. Each
+// transaction is logged with `option httplog`.
+//
+// Buffers: cin_ holds client bytes, sin_ server bytes (16 KiB each, from the
+// pool). The front of each is the already-parsed part waiting to be sent on
+// (reqPending_/respPending_ bytes), the rest is not parsed yet (a pipelined
+// request waits there). Heads go through strings (sHead_/cOut_) because
+// they are rewritten.
+#include "common/loop.h"
+#include "common/values.h"
+#include "proxyd/buffer.h"
+#include "proxyd/config.h"
+#include "proxyd/http1.h"
+#include "proxyd/server_pool.h"
+#include "proxyd/stream.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace proxyd {
+
+class Daemon;
+class FrontendRt;
+class BackendRt;
+
+class HttpStream final : public Stream {
+public:
+  HttpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
+  ~HttpStream() override;
+  HttpStream(const HttpStream&) = delete;
+  HttpStream& operator=(const HttpStream&) = delete;
+
+  void start() override;
+  void onQueueTurn() override;
+
+private:
+  enum class State { WaitRequest, Connecting, Exchange, Tunnel, Closing, Closed };
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  // transactions
+  void beginTransaction();
+  void endTransaction();
+  void processRequest();
+  void onRequestHead();
+  void processResponse();
+  bool onResponseHead(); // false: the stream ended
+  void onServerConnected(int fd);
+  void onServerFailed(ConnectFailure f);
+  void serverGone(); // the server closed or failed before the response ended
+  void clientAborted(bool error);
+  void releaseBackend();
+  void enterTunnel();
+  // Answers `status` with an error page (or `body` when given), logs the
+  // transaction with `ts`, and closes the client once it is written.
+  void replyAndClose(int status, const char* ts, std::string body = {});
+
+  // I/O
+  void onClientEvent(unsigned ready);
+  void onServerEvent(unsigned ready);
+  bool readInto(int fd, BufferPtr& buf, bool& eof, bool client); // false: error
+  bool flushToServer();                                          // false: error, finished
+  bool flushToClient();                                          // false: error, finished
+  void step(); // runs the state machine after any I/O, until it settles
+  void stepOnce();
+  void updateInterest();
+  void armTimer();
+  void onTimer();
+  void dropServer(bool reusable);
+  void log();
+  void finish(const char* ts, bool graceful);
+
+  const ProxyConfig& errorProxy() const;
+
+  Daemon& d_;
+  FrontendRt& fe_;
+  int cfd_;
+  int sfd_ = -1;
+  common::SockAddr peer_;
+  common::SockAddr local_;
+  common::FdWatcherPtr cw_;
+  common::FdWatcherPtr sw_;
+  common::TimerPtr timer_;
+  std::unique_ptr<ServerConnector> connector_;
+  State state_ = State::WaitRequest;
+
+  BufferPtr cin_;
+  BufferPtr sin_;
+  size_t reqPending_ = 0;  // parsed client bytes at the front of cin_, for the server
+  size_t respPending_ = 0; // parsed server bytes at the front of sin_, for the client
+  std::string sHead_;      // to the server before cin_'s pending bytes
+  std::string cOut_;       // to the client before sin_'s pending bytes
+  http1::Parser reqParser_;
+  http1::Parser respParser_;
+  bool clientEof_ = false;
+  bool serverEof_ = false;
+  bool clientShut_ = false; // SHUT_WR sent to the client (tunnel)
+  bool serverShut_ = false; // SHUT_WR sent to the server (tunnel)
+  long nTransactions_ = 0;
+  bool inStep_ = false;
+  bool again_ = false; // the state changed: run stepOnce() again
+
+  // the current transaction
+  BackendRt* be_ = nullptr;
+  bool beCounted_ = false;
+  HttpConnMode connMode_ = HttpConnMode::KeepAlive;
+  bool headSeen_ = false;   // the request head is complete
+  bool reqStarted_ = false; // a byte of this request arrived
+  bool reqDone_ = false;
+  bool respHeadSeen_ = false; // the final response head
+  bool respDone_ = false;
+  bool interim_ = false;
+  bool respHeadPhase_ = true;
+  bool needConnect_ = false; // the head is in: connect after parsing what is buffered // the
+                             // response parser expects a head
+  bool reqKeepAlive_ = false;
+  bool reqHttp11_ = true;
+  bool generated_ = false; // cOut_ is proxyd's own response (not counted in %B)
+  bool clientKeepAlive_ = false;
+  bool serverReusable_ = false;
+  bool tunnelAfter_ = false;
+  bool logged_ = false;
+  http1::RequestContext reqCtx_;
+  std::string reqLine_;
+  int status_ = -1;
+  long long bytesOut_ = 0;
+  std::string termState_ = "--";
+  std::chrono::system_clock::time_point reqWall_;
+  TimePoint reqStart_{}, headAt_{}, sentAt_{}, lastClient_{}, lastServer_{}, idleSince_{};
+  long tR_ = -1, tr_ = -1;
+};
+
+} // namespace proxyd

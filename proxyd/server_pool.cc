@@ -1,0 +1,332 @@
+#include "proxyd/server_pool.h"
+
+#include "proxyd/daemon.h"
+#include "proxyd/io_util.h"
+#include "proxyd/stream.h"
+
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace proxyd {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+namespace {
+long msSince(Clock::time_point from) {
+  return static_cast<long>(duration_cast<milliseconds>(Clock::now() - from).count());
+}
+} // namespace
+
+// ---- ServerPool -----------------------------------------------------------
+
+ServerPool::ServerPool(common::Loop& loop, std::chrono::milliseconds purgeDelay,
+                       size_t maxPerServer)
+    : loop_(loop), purgeDelay_(purgeDelay), maxPerServer_(maxPerServer) {
+  purgeTimer_ = std::make_unique<common::Timer>(loop_, [this] { purge(); });
+}
+
+ServerPool::~ServerPool() {
+  for (auto& [k, v] : idle_)
+    for (auto& i : v) {
+      i.w.reset();
+      ::close(i.fd);
+    }
+}
+
+int ServerPool::take(int backend, size_t server) {
+  auto it = idle_.find({backend, server});
+  if (it == idle_.end()) return -1;
+  auto& v = it->second;
+  while (!v.empty()) {
+    Idle i = std::move(v.back());
+    v.pop_back();
+    retire(loop_, i.w);
+    // The watcher drops closed connections, but a close may not have been
+    // polled yet: peek once more.
+    char c;
+    ssize_t n = ::recv(i.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return i.fd;
+    ::close(i.fd);
+  }
+  return -1;
+}
+
+void ServerPool::give(int backend, size_t server, int fd) {
+  Key k{backend, server};
+  auto& v = idle_[k];
+  if (v.size() >= maxPerServer_) {
+    ::close(fd);
+    return;
+  }
+  Idle i;
+  i.fd = fd;
+  i.since = Clock::now();
+  i.w = std::make_unique<common::FdWatcher>(loop_, fd, [this, k, fd](unsigned) { drop(k, fd); });
+  i.w->want(common::FdWatcher::Read);
+  v.push_back(std::move(i));
+  if (!purgeTimer_->armed()) purgeTimer_->arm(purgeDelay_);
+}
+
+size_t ServerPool::idle() const {
+  size_t n = 0;
+  for (const auto& [k, v] : idle_)
+    n += v.size();
+  return n;
+}
+
+void ServerPool::drop(const Key& k, int fd) {
+  auto& v = idle_[k];
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it->fd != fd) continue;
+    retire(loop_, it->w);
+    ::close(fd);
+    v.erase(it);
+    return;
+  }
+}
+
+void ServerPool::purge() {
+  auto now = Clock::now();
+  bool left = false;
+  for (auto& [k, v] : idle_) {
+    for (auto it = v.begin(); it != v.end();) {
+      if (now - it->since >= purgeDelay_) {
+        retire(loop_, it->w);
+        ::close(it->fd);
+        it = v.erase(it);
+      } else {
+        left = true;
+        ++it;
+      }
+    }
+  }
+  if (left) purgeTimer_->arm(purgeDelay_);
+}
+
+// ---- ServerConnector ------------------------------------------------------
+
+ServerConnector::ServerConnector(Daemon& d, Stream& owner, std::function<void(int)> connected,
+                                 std::function<void(ConnectFailure)> failed)
+    : d_(d), owner_(owner), connected_(std::move(connected)), failed_(std::move(failed)) {
+  timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
+}
+
+ServerConnector::~ServerConnector() {
+  cancel();
+  releaseSlot();
+}
+
+void ServerConnector::start(BackendRt& be, uint64_t hash, bool allowPool) {
+  cancel();
+  releaseSlot();
+  be_ = &be;
+  hash_ = hash;
+  allowPool_ = allowPool;
+  server_.reset();
+  retriesLeft_ = be.cfg().retries;
+  retries_ = 0;
+  redispatched_ = false;
+  reused_ = false;
+  tw_ = tc_ = -1;
+  queuePosBe_ = 0;
+  assign(std::nullopt);
+}
+
+void ServerConnector::assign(std::optional<size_t> avoid) {
+  auto p = be_->pick(hash_, avoid);
+  switch (p.status) {
+  case BackendRt::PickStatus::Picked:
+    if (phase_ == Phase::Queued)
+      tw_ = msSince(queuedAt_);
+    else if (tw_ < 0)
+      tw_ = 0;
+    if (avoid && *avoid != p.server) redispatched_ = true;
+    connectTo(p.server);
+    return;
+  case BackendRt::PickStatus::AllFull:
+    if (phase_ != Phase::Queued) {
+      if (!be_->enqueue(&owner_)) {
+        fail(ConnectFailure::QueueFull);
+        return;
+      }
+      phase_ = Phase::Queued;
+      queuedAt_ = Clock::now();
+      queuePosBe_ = static_cast<int>(be_->queued()) - 1;
+      // timeout queue defaults to timeout connect, as in HAProxy.
+      const auto& t = be_->cfg().timeouts;
+      auto tq = t.queue ? t.queue : t.connect;
+      if (tq) timer_->arm(*tq);
+    } else {
+      be_->enqueue(&owner_); // back in line
+    }
+    return;
+  case BackendRt::PickStatus::NoServer:
+    fail(ConnectFailure::NoServer);
+    return;
+  }
+}
+
+void ServerConnector::onQueueTurn() {
+  if (phase_ != Phase::Queued) return;
+  auto p = be_->pick(hash_);
+  if (p.status == BackendRt::PickStatus::NoServer) {
+    fail(ConnectFailure::NoServer);
+    return;
+  }
+  if (p.status == BackendRt::PickStatus::AllFull) {
+    be_->enqueue(&owner_);
+    return;
+  }
+  timer_->cancel();
+  tw_ = msSince(queuedAt_);
+  connectTo(p.server);
+}
+
+void ServerConnector::connectTo(size_t server) {
+  auto& srv = be_->servers()[server];
+  server_ = server;
+  if (!counted_) {
+    be_->connStarted(server);
+    counted_ = true;
+  }
+  phase_ = Phase::Connecting;
+  connectAt_ = Clock::now();
+  ++attempt_;
+  closeSock();
+  if (allowPool_) {
+    int fd = d_.serverPool().take(be_->index(), server);
+    if (fd >= 0) {
+      reused_ = true;
+      tc_ = 0;
+      phase_ = Phase::Idle;
+      timer_->cancel();
+      connected_(fd);
+      return;
+    }
+  }
+  const auto& addr = srv.cfg->addr;
+  fd_ = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    int e = errno;
+    unsigned a = attempt_;
+    d_.loop().defer([this, e, a] {
+      if (phase_ == Phase::Connecting && attempt_ == a) onConnectResult(e, false);
+    });
+    return;
+  }
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len);
+  if (rc < 0 && errno != EINPROGRESS) {
+    int e = errno;
+    unsigned a = attempt_;
+    // Report on the loop, not from inside assign(), so a dead server cannot
+    // recurse through retries on one stack.
+    d_.loop().defer([this, e, a] {
+      if (phase_ == Phase::Connecting && attempt_ == a) onConnectResult(e, false);
+    });
+    return;
+  }
+  w_ = std::make_unique<common::FdWatcher>(d_.loop(), fd_, [this](unsigned) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    onConnectResult(err, false);
+  });
+  w_->want(common::FdWatcher::Write);
+  if (be_->cfg().timeouts.connect)
+    timer_->arm(*be_->cfg().timeouts.connect);
+  else
+    timer_->cancel();
+}
+
+void ServerConnector::onConnectResult(int err, bool timedOut) {
+  if (phase_ != Phase::Connecting) return;
+  if (err == 0 && !timedOut) {
+    tc_ = msSince(connectAt_);
+    timer_->cancel();
+    retire(d_.loop(), w_);
+    int fd = fd_;
+    fd_ = -1;
+    phase_ = Phase::Idle;
+    connected_(fd);
+    return;
+  }
+  be_->servers()[*server_].failedConns++;
+  closeSock();
+  if (retriesLeft_ <= 0) {
+    fail(timedOut ? ConnectFailure::ConnectTimeout : ConnectFailure::ConnectFailed);
+    return;
+  }
+  --retriesLeft_;
+  ++retries_;
+  phase_ = Phase::RetryWait;
+  if (timedOut) {
+    // A timed-out attempt already waited: retry at once.
+    onTimer();
+    return;
+  }
+  // HAProxy's turn-around timer before retrying a server that refused.
+  common::Micros delay = std::chrono::seconds(1);
+  const auto& tc = be_->cfg().timeouts.connect;
+  if (tc && *tc < delay) delay = *tc;
+  timer_->arm(delay);
+}
+
+void ServerConnector::onTimer() {
+  switch (phase_) {
+  case Phase::Idle:
+    return;
+  case Phase::Queued:
+    be_->dequeue(&owner_);
+    tw_ = msSince(queuedAt_);
+    fail(ConnectFailure::QueueTimeout);
+    return;
+  case Phase::Connecting:
+    onConnectResult(ETIMEDOUT, true);
+    return;
+  case Phase::RetryWait:
+    if (be_->cfg().redispatch && retriesLeft_ == 0) {
+      size_t old = *server_;
+      releaseSlot();
+      assign(old);
+    } else {
+      connectTo(*server_);
+    }
+    return;
+  }
+}
+
+void ServerConnector::closeSock() {
+  retire(d_.loop(), w_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void ServerConnector::fail(ConnectFailure f) {
+  phase_ = Phase::Idle;
+  timer_->cancel();
+  closeSock();
+  failed_(f);
+}
+
+void ServerConnector::cancel() {
+  if (phase_ == Phase::Queued && be_) be_->dequeue(&owner_);
+  phase_ = Phase::Idle;
+  if (timer_) timer_->cancel();
+  closeSock();
+}
+
+void ServerConnector::releaseSlot() {
+  if (counted_ && server_ && be_) {
+    counted_ = false;
+    be_->connEnded(*server_);
+  }
+}
+
+} // namespace proxyd
