@@ -11,6 +11,8 @@
 #include "vrrpd/io.h"
 #include "vrrpd/netlink.h"
 #include "vrrpd/notify.h"
+#include "vrrpd/script_security.h"
+#include "vrrpd/sync_group.h"
 #include "vrrpd/track.h"
 
 #include <map>
@@ -35,6 +37,8 @@ public:
   Channel(Daemon& d, std::string key) : d_(d), key_(std::move(key)) {}
   common::Result<bool> open(const SocketSpec& spec);
   void add(Instance* i) { instances_.push_back(i); }
+  void remove(Instance* i);
+  bool empty() const { return instances_.empty(); }
   common::Result<bool> send(std::span<const uint8_t> bytes, const common::IpAddr& dst);
   uint64_t unknownVrid = 0;
 
@@ -55,6 +59,13 @@ public:
   // Opens netlink, the channels and the instances; an error says what.
   common::Result<bool> open();
   void start();
+  // SIGHUP: re-reads `file`. A file with errors is refused (logged) and the
+  // running configuration stays. Otherwise instances whose configuration
+  // (with the scripts they track, their sync group and global_defs) is
+  // unchanged keep running untouched (state, VIPs, timers); changed ones are
+  // stopped and started afresh, removed ones stop (priority 0 when MASTER,
+  // VIPs removed), added ones start. Unchanged vrrp_scripts keep their state.
+  void reload(const std::string& file);
   // TERM: every instance stops (MASTERs send priority 0, VIPs removed),
   // then the loop ends once the stop notifications have run.
   void stop();
@@ -69,21 +80,56 @@ public:
   Channel* channel(const VrrpInstance& cfg, const SocketSpec& spec);
   GarpSender* garp(int ifindex);
   NotifyQueue& notifier() { return *notify_; }
-  common::ScriptSpec scriptSpec(const ScriptCommand& c, std::vector<std::string> extraArgs) const;
+  // The command as it will run (user, PATH-resolved argv[0], extra
+  // arguments), or nullopt when script security disabled it.
+  std::optional<common::ScriptSpec> scriptSpec(const ScriptCommand& c,
+                                               std::vector<std::string> extraArgs) const;
+
+  // Sync groups (sync_group.h), called by a member instance.
+  // May `inst` become MASTER now? False holds it in BACKUP.
+  bool syncAllowsMaster(const Instance& inst);
+  // `inst` went from `before` to its current state.
+  void onTransition(Instance& inst, fsm::StateKind before);
 
 private:
   struct ScriptState {
-    const VrrpScript* cfg;
+    VrrpScript cfg;
+    std::string fingerprint;
     TrackedScript track;
     common::TimerPtr timer;
     bool running = false;
+    bool disabled = false; // script security: removed from every instance
+    common::ScriptSpec spec;
   };
-  void runScript(size_t i);
+  using ScriptPtr = std::shared_ptr<ScriptState>;
+  struct GroupRt {
+    SyncGroup cfg;
+    std::vector<Instance*> members;
+    std::optional<sync::GroupState> state; // nullopt until members settle
+    bool fault = false;
+  };
+  struct User {
+    uid_t uid = 0;
+    gid_t gid = 0;
+  };
+
+  void armScript(const ScriptPtr& s, std::chrono::microseconds after);
+  void runScript(const std::weak_ptr<ScriptState>& w);
   void onLink(const LinkInfo& l);
-  void recompute(Instance& inst);
-  // The instance's effective priority now, and whether a tracker (or its
-  // link) holds it in FAULT.
+  void recomputeAll();
+  // The instance's effective priority now, and whether its own trackers
+  // (or its link) hold it in FAULT.
   int effective(const Instance& inst, bool& fault);
+  // Instances of `cfg_` are (re)built: scripts, security checks, links,
+  // groups. `keep` are running instances to carry over.
+  common::Result<bool> build(std::vector<std::unique_ptr<Instance>> keep,
+                             std::map<std::string, ScriptPtr> oldScripts, bool reloading);
+  void checkSecurity();
+  User scriptUser(const ScriptCommand& c) const;
+  void retire(std::unique_ptr<Instance> inst);
+  GroupRt* groupOf(const Instance& inst);
+  void settleGroup(GroupRt& g);
+  void groupNotify(const GroupRt& g, sync::GroupState st);
 
   common::Loop& loop_;
   Config cfg_;
@@ -95,9 +141,14 @@ private:
   std::map<std::string, std::unique_ptr<Channel>> channels_;
   std::map<int, std::unique_ptr<GarpSender>> garps_;
   std::vector<std::unique_ptr<Instance>> instances_;
-  std::vector<ScriptState> scripts_;
+  std::map<std::string, ScriptPtr> scripts_;
+  std::vector<GroupRt> groups_;
+  // notify commands (raw|user) -> runnable spec; absent: disabled
+  std::map<std::string, common::ScriptSpec> notifySpecs_;
   std::map<std::string, bool> links_; // interface name -> up
   bool stopping_ = false;
+  bool syncing_ = false; // applying a group's forced transitions
+  bool started_ = false;
 };
 
 } // namespace vrrpd

@@ -1,6 +1,7 @@
 #include "vrrpd/instance.h"
 
 #include "vrrpd/daemon.h"
+#include "vrrpd/sync_group.h"
 
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
@@ -72,7 +73,9 @@ Instance::Instance(Daemon& d, const VrrpInstance& cfg) : d_(d), cfg_(cfg) {
   }
 }
 
-Instance::~Instance() = default;
+Instance::~Instance() {
+  if (channel_) channel_->remove(this);
+}
 
 common::Timer& Instance::timer(fsm::Timer which) { return *timers_[static_cast<size_t>(which)]; }
 
@@ -151,12 +154,47 @@ void Instance::setFault(bool on) {
 }
 
 void Instance::feed(const fsm::Event& e) {
-  auto out = fsm::step(fcfg_, st_, e, Clock::now());
+  auto now = Clock::now();
+  auto out = fsm::step(fcfg_, st_, e, now);
+  // A sync group member becomes MASTER only with the whole group: until the
+  // others want it too it stays BACKUP and waits another interval.
+  if (!cfg_.syncGroup.empty() && st_.kind == fsm::StateKind::Backup &&
+      out.state.kind == fsm::StateKind::Master && !d_.syncAllowsMaster(*this)) {
+    if (!wantsMaster_)
+      d_.log(common::kInfo, "(" + cfg_.name + ") waiting for the other members of sync group " +
+                                cfg_.syncGroup + " to become MASTER");
+    wantsMaster_ = true;
+    st_.masterDownAt = now + fsm::masterDownInterval(fcfg_, st_.priority, st_.masterAdverInt);
+    timer(fsm::Timer::MasterDown)
+        .arm(std::chrono::duration_cast<std::chrono::microseconds>(st_.masterDownAt - now));
+    return;
+  }
+  // Hearing a master (a higher or equal advert) ends the wish.
+  if (std::holds_alternative<fsm::AdvertReceived>(e) && out.state.kind == fsm::StateKind::Backup &&
+      std::get<fsm::AdvertReceived>(e).priority >= out.state.priority)
+    wantsMaster_ = false;
+  apply(std::move(out));
+}
+
+void Instance::follow(bool toMaster) {
+  auto now = Clock::now();
+  apply(toMaster ? sync::forceMaster(fcfg_, st_, now) : sync::forceBackup(fcfg_, st_, now));
+}
+
+void Instance::apply(fsm::Output out) {
   fsm::StateKind before = st_.kind;
-  st_ = out.state;
+  st_ = std::move(out.state);
+  if (st_.kind != fsm::StateKind::Backup) wantsMaster_ = false;
   if (before != fsm::StateKind::Master && st_.kind == fsm::StateKind::Master) ++becameMaster;
   if (before == fsm::StateKind::Master && st_.kind != fsm::StateKind::Master) ++releasedMaster;
   for (const auto& a : out.actions) execute(a);
+  if (before != st_.kind) d_.onTransition(*this, before);
+}
+
+void Instance::detach() {
+  for (auto& t : timers_) t->cancel();
+  if (channel_) channel_->remove(this);
+  channel_ = nullptr;
 }
 
 void Instance::execute(const fsm::Action& a) {
@@ -268,12 +306,13 @@ void Instance::notify(fsm::Notify what) {
   case fsm::Notify::MasterRxLowerPri: return; // notify_master_rx_lower_pri: not configured here
   }
   if (specific && !specific->empty())
-    d_.notifier().push(d_.scriptSpec(*specific, {}), "(" + cfg_.name + ") notify_" +
-                                                          std::string(state) + " script");
+    if (auto spec = d_.scriptSpec(*specific, {}))
+      d_.notifier().push(std::move(*spec),
+                         "(" + cfg_.name + ") notify_" + std::string(state) + " script");
   if (!cfg_.notify.empty())
-    d_.notifier().push(
-        d_.scriptSpec(cfg_.notify, {"INSTANCE", cfg_.name, state, std::to_string(st_.priority)}),
-        "(" + cfg_.name + ") notify script");
+    if (auto spec =
+            d_.scriptSpec(cfg_.notify, {"INSTANCE", cfg_.name, state, std::to_string(st_.priority)}))
+      d_.notifier().push(std::move(*spec), "(" + cfg_.name + ") notify script");
 }
 
 } // namespace vrrpd

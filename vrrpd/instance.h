@@ -39,6 +39,13 @@ public:
   // From trackers.
   void setPriority(int effective);
   void setFault(bool on);
+  // From the sync group: a transition decided by the group
+  // (sync::forceMaster / forceBackup), carried out like the machine's own.
+  void follow(bool toMaster);
+  // Leaves the channel (before the instance is destroyed).
+  void detach();
+  // A BACKUP the sync group holds back while it would become MASTER.
+  bool wantsMaster() const { return wantsMaster_; }
 
   const VrrpInstance& cfg() const { return cfg_; }
   const std::string& name() const { return cfg_.name; }
@@ -59,6 +66,7 @@ public:
 
 private:
   void feed(const fsm::Event& e);
+  void apply(fsm::Output out);
   void execute(const fsm::Action& a);
   void sendAdvert(int priority);
   void setVips(bool add);
@@ -67,7 +75,7 @@ private:
   common::Timer& timer(fsm::Timer which);
 
   Daemon& d_;
-  const VrrpInstance& cfg_;
+  const VrrpInstance cfg_; // a copy: reloads replace the daemon's Config
   fsm::Instance fcfg_;
   fsm::State st_;
   int ifindex_ = 0;
@@ -75,6 +83,7 @@ private:
   common::IpAddr src_;
   Channel* channel_ = nullptr;
   std::array<common::TimerPtr, 4> timers_;
+  bool wantsMaster_ = false;
 };
 
 } // namespace vrrpd

@@ -180,7 +180,9 @@ int checkOrDump(const Args& a) {
 
 
 // Runs the daemon: parse (errors refuse to start), detach unless -n, open
-// the sockets and netlink, then serve until TERM/INT.
+// the sockets and netlink, then serve until TERM/INT. HUP reloads the file
+// (Daemon::reload), USR1 writes /tmp/keepalived.data, USR2
+// /tmp/keepalived.stats, as keepalived.
 int run(const Args& a) {
   if (access(a.file.c_str(), R_OK) != 0) {
     std::fprintf(stderr, "vrrpd: cannot read configuration file '%s': %s\n", a.file.c_str(),
@@ -192,6 +194,12 @@ int run(const Args& a) {
   if (!o.ok()) {
     std::fprintf(stderr, "vrrpd: configuration errors, not starting\n");
     return vrrpd::kExitFatal;
+  }
+  // The file is re-read from the same place after the daemon's chdir("/").
+  std::string file = a.file;
+  if (!file.empty() && file[0] != '/') {
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd)) file = std::string(cwd) + "/" + file;
   }
   std::signal(SIGPIPE, SIG_IGN);
   common::Daemonizer daemonizer;
@@ -224,9 +232,7 @@ int run(const Args& a) {
   common::SignalWatcher intr(loop, SIGINT, [&](int) { d.stop(); });
   common::SignalWatcher usr1(loop, SIGUSR1, [&](int) { d.writeData(); });
   common::SignalWatcher usr2(loop, SIGUSR2, [&](int) { d.writeStats(); });
-  common::SignalWatcher hup(loop, SIGHUP, [&](int) {
-    d.log(common::kWarning, "Reload (SIGHUP) is not supported yet; configuration unchanged");
-  });
+  common::SignalWatcher hup(loop, SIGHUP, [&d, file](int) { d.reload(file); });
   d.start();
   if (!a.dontFork) daemonizer.ready();
   loop.run();

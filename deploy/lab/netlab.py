@@ -29,6 +29,7 @@ class Lab:
         self.switch = f"sw{self.tag}"
         self.hosts: dict[str, dict] = {}
         self.procs: list[subprocess.Popen] = []
+        self.cleanups: list = []  # extra callables run by cleanup()
         self._made: list[str] = []
         _run(["ip", "netns", "add", self.switch])
         self._made.append(self.switch)
@@ -122,6 +123,12 @@ class Lab:
         for ns in reversed(self._made):
             _run(["ip", "netns", "del", ns], check=False)
         self._made.clear()
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:  # keep tearing down
+                pass
+        self.cleanups.clear()
 
     def __enter__(self) -> "Lab":
         return self
