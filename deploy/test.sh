@@ -14,6 +14,6 @@ ctest --test-dir build -L unit -j"$jobs" --output-on-failure
 ctest --test-dir build -L 'integration|netns' --output-on-failure
 
 cmake -S . -B build-san -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build-san -j"$jobs" --target unit_common unit_proxyd unit_vrrpd
+cmake --build build-san -j"$jobs" --target unit_common unit_proxyd unit_vrrpd io_proxyd
 ctest --test-dir build-san -L unit -j"$jobs" --output-on-failure
 bash deploy/fuzz.sh

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""The admin socket (`stats socket`): HAProxy 2.6's CLI protocol and the
+output of the commands proxyd implements (see docs/runtime-api.md).
+
+Written against HAProxy 2.6 first (PROXYD=/usr/sbin/haproxy): every check
+that is not marked proxyd-only must pass there. Until the daemon serves the
+socket, the run against proxyd skips with a message."""
+
+import contextlib
+import os
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (TCP_DEFAULTS, Backend, Proxy, Skip, check, free_port, is_haproxy,  # noqa: E402
+                     run_tests, skip_if_haproxy, wait_until)
+
+# HAProxy 2.6's `show stat` header line (proxyd's runtime.cc holds the same).
+STAT_HEADER = (
+    "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,"
+    "wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,"
+    "throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,"
+    "check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,"
+    "req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,"
+    "lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,"
+    "agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,"
+    "agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,"
+    "intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,"
+    "qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,"
+    "need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,"
+    "ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,"
+    "h2_settings_rcvd,h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,"
+    "h2_detected_strm_protocol_errors,h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,"
+    "h2_backend_open_streams,h2_total_connections,h2_backend_total_streams,"
+    "h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,"
+    "h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,\n")
+
+SERVERS_STATE_HEADER = (
+    "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight "
+    "srv_iweight srv_time_since_last_change srv_check_status srv_check_result "
+    "srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id "
+    "srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr "
+    "srv_agent_port\n")
+
+
+@contextlib.contextmanager
+def admin_proxy():
+    """A proxy with three stats sockets (admin, operator, user) in a temp dir;
+    yields (proxy, {level: path}, backends). Skips when the binary does not
+    serve them yet (proxyd before the daemon wires the socket)."""
+    d = tempfile.mkdtemp(prefix="proxyd-adm-")
+    socks = {lvl: os.path.join(d, f"{lvl}.sock") for lvl in ("admin", "operator", "user")}
+    port = free_port()
+    with Backend("web1") as w1, Backend("web2") as w2:
+        cfg = ("global\n    maxconn 1000\n"
+               + "".join(f"    stats socket {p} level {lvl}\n" for lvl, p in socks.items())
+               + TCP_DEFAULTS
+               + f"frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n"
+               + "backend app\n    balance roundrobin\n"
+               + f"    server web1 127.0.0.1:{w1.port} check inter 100ms\n"
+               + f"    server web2 127.0.0.1:{w2.port} weight 3 maxconn 10\n"
+               + f"    server web3 127.0.0.1:{free_port()} backup disabled\n")
+        try:
+            p = Proxy(cfg, wait_ports=[port]).start()
+        except RuntimeError as e:
+            if is_haproxy():
+                raise
+            raise Skip("proxyd does not serve 'stats socket' yet: " + " ".join(str(e).split())[:240])
+        try:
+            if not wait_until(lambda: all(os.path.exists(s) for s in socks.values()), 3.0):
+                if is_haproxy():
+                    raise AssertionError("haproxy did not create its stats sockets")
+                raise Skip("proxyd started but its admin socket did not appear (not wired yet)")
+            # Let web1's first checks pass.
+            time.sleep(0.4)
+            yield p, socks, (w1, w2)
+        finally:
+            p.stop()
+            for s in socks.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(s)
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+
+
+class Cli:
+    """One connection to a stats socket."""
+
+    def __init__(self, path: str, timeout: float = 2.0):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = b""
+        self.eof = False
+
+    def send(self, data: str) -> None:
+        self.s.sendall(data.encode())
+
+    def read_until(self, suffix: str, timeout: float = 2.0) -> str:
+        """Bytes up to and including the first `suffix` (or what came before
+        EOF/timeout)."""
+        want = suffix.encode()
+        deadline = time.monotonic() + timeout
+        for _ in range(100000):
+            i = self.buf.find(want)
+            if i >= 0:
+                out, self.buf = self.buf[:i + len(want)], self.buf[i + len(want):]
+                return out.decode()
+            left = deadline - time.monotonic()
+            if left <= 0 or self.eof:
+                break
+            self.s.settimeout(left)
+            try:
+                d = self.s.recv(65536)
+            except socket.timeout:
+                break
+            if not d:
+                self.eof = True
+            self.buf += d
+        out, self.buf = self.buf, b""
+        return out.decode()
+
+    def read_all(self, timeout: float = 2.0) -> str:
+        """Everything until the server closes; raises if it does not."""
+        deadline = time.monotonic() + timeout
+        for _ in range(100000):
+            if self.eof:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"connection still open after {timeout}s: {self.buf!r}")
+            self.s.settimeout(left)
+            try:
+                d = self.s.recv(65536)
+            except socket.timeout:
+                continue
+            if not d:
+                self.eof = True
+            self.buf += d
+        out, self.buf = self.buf, b""
+        return out.decode()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.s.close()
+
+
+def ask(path: str, line: str) -> str:
+    """One-shot: send `line` and read until the server closes."""
+    c = Cli(path)
+    try:
+        c.send(line)
+        return c.read_all()
+    finally:
+        c.close()
+
+
+def test_show_stat_header_and_rows():
+    with admin_proxy() as (_, socks, _b):
+        out = ask(socks["user"], "show stat\n")
+        check(out.startswith(STAT_HEADER), f"header differs:\n{out[:1400]!r}")
+        check(out.endswith("\n\n"), "output must end with an empty line")
+        rows = [r.split(",") for r in out[len(STAT_HEADER):].splitlines() if r]
+        check([r[:2] for r in rows] == [["fe", "FRONTEND"], ["app", "web1"], ["app", "web2"],
+                                        ["app", "web3"], ["app", "BACKEND"]], f"rows: {rows}")
+        check(all(len(r) == 129 for r in rows), "each row has 128 fields and a trailing comma")
+        status = {r[1]: r[17] for r in rows}
+        check(status == {"FRONTEND": "OPEN", "web1": "UP", "web2": "no check", "web3": "MAINT",
+                         "BACKEND": "UP"}, f"status column: {status}")
+        web1 = rows[1]
+        check(web1[36] == "L4OK" and web1[65] == "Layer4 check passed", f"web1 check: {web1[36:70]}")
+        be = rows[4]
+        check((be[18], be[19], be[20]) == ("4", "2", "0"), f"backend weight/act/bck: {be[18:21]}")
+
+
+def test_show_servers_state_format():
+    with admin_proxy() as (_, socks, (w1, w2)):
+        out = ask(socks["user"], "show servers state app\n")
+        check(out.startswith(SERVERS_STATE_HEADER), f"header: {out[:400]!r}")
+        lines = out[len(SERVERS_STATE_HEADER):].splitlines()
+        check(lines[-1] == "" and len(lines) == 4, f"lines: {lines}")
+        f = [ln.split(" ") for ln in lines[:3]]
+        check(all(len(x) == 25 for x in f), "25 columns")
+        check(f[0][3:5] == ["web1", "127.0.0.1"] and f[0][18] == str(w1.port), f"web1: {f[0]}")
+        check(f[1][5:9] == ["2", "0", "3", "3"], f"web2 running, ready, weights 3/3: {f[1]}")
+        check(f[2][5:7] == ["0", "5"], f"web3 stopped, config maintenance: {f[2]}")
+        check(ask(socks["user"], "show servers state nope\n") == "Can't find backend.\n\n", "bad backend")
+
+
+def test_show_backend_and_info():
+    with admin_proxy() as (_, socks, _b):
+        check(ask(socks["user"], "show backend\n") == "# name\napp\n\n", "show backend")
+        info = ask(socks["user"], "show info\n")
+        keys = [ln.split(":", 1)[0] for ln in info.splitlines() if ln]
+        check(keys[:8] == ["Name", "Version", "Release_date", "Nbthread", "Nbproc", "Process_num",
+                           "Pid", "Uptime"], f"first keys: {keys[:8]}")
+        for k in ("Maxconn", "Hard_maxconn", "CurrConns", "CumConns", "Tainted"):
+            check(k in keys, f"{k} missing from show info")
+        check(info.endswith("\n\n"), "show info ends with an empty line")
+        js = ask(socks["user"], "show info json\n")
+        check(js.startswith('[{"field":{"pos":0,"name":"Name"},"processNum":1,"tags":{"origin":'
+                            '"Product","nature":"Output","scope":"Service"},"value":{"type":"str",'
+                            '"value":'), f"json: {js[:200]!r}")
+        check(js.endswith("}}]\n\n"), f"json end: {js[-40:]!r}")
+
+
+def test_weights_and_errors():
+    with admin_proxy() as (_, socks, _b):
+        adm = socks["admin"]
+        check(ask(adm, "get weight app/web2\n") == "3 (initial 3)\n\n", "get weight")
+        check(ask(adm, "set server app/web2 weight 50%\n") == "\n", "set weight 50%")
+        check(ask(adm, "get weight app/web2\n") == "1 (initial 3)\n\n", "3 * 50% rounds down")
+        expect = {
+            "get weight app": "Require 'backend/server'.\n\n",
+            "get weight nope/web2": "No such backend.\n\n",
+            "get weight app/nope": "No such server.\n\n",
+            "set server app/web2 weight 300": "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+            "set server app/web2 weight abc": "Empty weight string empty or preceded by garbage\n",
+            "set server app/web2 weight 5x": "Trailing garbage in weight string\n",
+            "set server app/web2 weight -1%": "Relative weight must be positive.\n\n",
+            "set server app/web2 weight": "Require <weight> or <weight%>.\n\n",
+            "set server app/web2 state bogus": "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n",
+            "set maxconn server app/web2": "Require <maxconn>.\n\n",
+            "set maxconn frontend nope 5": "No such frontend.\n\n",
+            "set maxconn frontend fe": "Integer value expected.\n\n",
+            "set maxconn global 5000": "Value out of range.\n\n",
+            "shutdown sessions server app": "Require 'backend/server'.\n\n",
+        }
+        for cmd, want in expect.items():
+            got = ask(adm, cmd + "\n")
+            check(got == want, f"{cmd!r}: {got!r} != {want!r}")
+        check(ask(adm, "set server app/web2 weight 3\n") == "\n", "weight back")
+
+
+def test_state_changes_show_in_stats():
+    with admin_proxy() as (_, socks, _b):
+        adm = socks["admin"]
+
+        def status(name):
+            for r in ask(adm, "show stat\n").splitlines():
+                f = r.split(",")
+                if len(f) > 17 and f[:2] == ["app", name]:
+                    return f[17]
+            return None
+        check(ask(adm, "set server app/web2 state drain\n") == "\n", "drain")
+        check(status("web2") == "DRAIN", f"web2 after drain: {status('web2')}")
+        check(ask(adm, "disable server app/web2\n") == "\n", "disable")
+        check(status("web2") == "MAINT", f"web2 after disable: {status('web2')}")
+        check(ask(adm, "enable server app/web2\n") == "\n", "enable")
+        check(status("web2") == "no check", f"web2 after enable: {status('web2')}")
+        check(ask(adm, "set server app/web3 state ready\n") == "\n", "web3 ready")
+        check(status("web3") == "no check", f"web3 after ready: {status('web3')}")
+
+
+def test_levels():
+    with admin_proxy() as (_, socks, _b):
+        for cmd in ("set server app/web2 state ready", "set weight app/web2 3",
+                    "set maxconn global 900", "shutdown sessions server app/web2",
+                    "clear counters all", "disable server app/web2"):
+            for lvl in ("user", "operator"):
+                got = ask(socks[lvl], cmd + "\n")
+                check(got == "Permission denied\n\n", f"{lvl} {cmd!r}: {got!r}")
+        check(ask(socks["user"], "clear counters\n") == "Permission denied\n\n", "user clear")
+        check(ask(socks["operator"], "clear counters\n") == "\n", "operator clear")
+        check(ask(socks["operator"], "show cli level\n") == "operator\n\n", "operator level")
+        check(ask(socks["user"], "operator\n") == "Permission denied\n\n", "cannot raise")
+        check(ask(socks["admin"], "operator;show cli level\n") == "\noperator\n\n", "can lower")
+
+
+def test_protocol_one_shot_pipelined_prompt_quit():
+    with admin_proxy() as (_, socks, _b):
+        adm = socks["admin"]
+        check(ask(adm, "show backend;get weight app/web2\n") == "# name\napp\n\n3 (initial 3)\n\n", "';'")
+        check(ask(adm, "get weight app/web2\nshow backend\n") == "3 (initial 3)\n\n# name\napp\n\n",
+              "pipelined lines")
+        empty = ask(adm, "\n")
+        check(empty.startswith("Unknown command. Please enter one of the following commands only:\n")
+              and empty.endswith("  quit                                    : disconnect\n\n"),
+              f"an empty line lists the commands: {empty[:100]!r}")
+        c = Cli(adm)
+        try:
+            c.send("prompt\n")
+            check(c.read_until("> ") == "\n> ", "prompt")
+            c.send("show backend;get weight app/web2\n")
+            out = c.read_until("> ") + c.read_until("> ")
+            check(out == "# name\napp\n\n> 3 (initial 3)\n\n> ", f"interactive: {out!r}")
+            c.send("get weight app\\;x/web2\n")
+            check(c.read_until("> ") == "No such backend.\n\n> ", "escaped ';'")
+            c.send("quit\n")
+            check(c.read_all() == "", "quit closes")
+        finally:
+            c.close()
+        # A line cut by EOF is dropped.
+        c = Cli(adm)
+        try:
+            c.send("show backend")
+            c.s.shutdown(socket.SHUT_WR)
+            check(c.read_all() == "", "incomplete line")
+        finally:
+            c.close()
+
+
+def test_unknown_commands_suggest():
+    with admin_proxy() as (_, socks, _b):
+        out = ask(socks["admin"], "set maxconn bogus 4\n")
+        check(out.startswith("Unknown command, but maybe one of the following ones is a better match:\n"
+                             "  set maxconn frontend <frontend> <value> : change a frontend's maxconn setting\n"
+                             "  set maxconn global <value>              : change the per-process maxconn setting\n"
+                             "  set maxconn server <bk>/<srv>           : change a server's maxconn setting\n"),
+              f"suggestions: {out!r}")
+        check(out.endswith("  quit                                    : disconnect\n\n"), "trailer")
+
+
+def test_proxyd_watch_health_and_vrrp():
+    skip_if_haproxy("watch health and set vrrp are proxyd's own commands")
+    with admin_proxy() as (_, socks, (w1, _w2)):
+        check(ask(socks["operator"], "set vrrp VI_1 MASTER 102\n") == "\n", "set vrrp")
+        check("\nVrrp_VI_1: MASTER 102\n" in ask(socks["user"], "show info\n"), "vrrp in show info")
+        c = Cli(socks["user"])
+        try:
+            c.send("watch health backend app heartbeat 100\n")
+            first = c.read_until("\n")
+            check(first == "health ok backend=app active=2/2 backup=0/1 event=initial\n", first)
+            hb = c.read_until("\n", timeout=1.0)
+            check(hb.endswith("event=heartbeat\n"), f"heartbeat: {hb!r}")
+            w1.stop()
+            line = ""
+            for _ in range(30):
+                line = c.read_until("\n", timeout=1.0)
+                if "event=change" in line:
+                    break
+            check(line == "health ok backend=app active=1/2 backup=0/1 event=change\n", f"change: {line!r}")
+        finally:
+            c.close()
+
+
+if __name__ == "__main__":
+    run_tests(globals())
