@@ -122,7 +122,8 @@ def up(build: str) -> None:
     with open(os.path.join(RUN, "notify.sh"), "w") as f:
         f.write(NOTIFY)
     os.chmod(os.path.join(RUN, "notify.sh"), 0o755)
-    open(os.path.join(RUN, "transitions.log"), "w").close()
+    for log in ("transitions.log", "client.log"):
+        open(os.path.join(RUN, log), "w").close()
     lab = netlab.Lab(tag=TAG)
     st = {"proxyd": proxyd, "vrrpd": vrrpd, "namespaces": [lab.switch], "pids": {}, "ports": {}}
     save(st)
