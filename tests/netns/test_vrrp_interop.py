@@ -202,12 +202,13 @@ def test_notify_scripts_run_in_order_with_keepalived_arguments():
               f"notify calls: {lines}")
 
 
-def main() -> int:
+def main(namespace: dict | None = None) -> int:
     if os.geteuid() != 0:
         print("netns tests need root")
         print("0 passed, 1 failed")
         return 1
-    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
+    namespace = globals() if namespace is None else namespace
+    tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
     if len(sys.argv) > 1:
         tests = [(n, f) for n, f in tests if any(a in n for a in sys.argv[1:])]
     passed = failed = 0
