@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace proxyd {
@@ -21,6 +22,20 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 namespace {
+
+// Sends `a` then `b` (either may be empty) with one sendmsg(); returns the
+// bytes sent (counting `a` first) or -1 with errno set.
+ssize_t sendPair(int fd, const char* a, size_t an, const char* b, size_t bn) {
+  iovec iov[2];
+  int cnt = 0;
+  if (an) iov[cnt++] = iovec{const_cast<char*>(a), an};
+  if (bn) iov[cnt++] = iovec{const_cast<char*>(b), bn};
+  msghdr mh{};
+  mh.msg_iov = iov;
+  mh.msg_iovlen = static_cast<size_t>(cnt);
+  return ::sendmsg(fd, &mh, MSG_NOSIGNAL);
+}
+
 
 long msBetween(Clock::time_point from, Clock::time_point to) {
   return static_cast<long>(duration_cast<milliseconds>(to - from).count());
@@ -455,28 +470,26 @@ void HttpStream::onServerEvent(unsigned ready) {
 
 bool HttpStream::flushToServer() {
   if (sfd_ < 0) return true;
-  while (!sHead_.empty()) {
-    ssize_t n = ::send(sfd_, sHead_.data(), sHead_.size(), MSG_NOSIGNAL);
+  while (!sHead_.empty() || reqPending_ > 0) {
+    // The head and the body bytes behind it leave in one system call.
+    size_t headLen = sHead_.size();
+    ssize_t n = sendPair(sfd_, sHead_.data(), headLen, reqPending_ ? cin_->readPtr() : nullptr,
+                         reqPending_);
     if (n < 0) {
       if (transient(errno)) return true;
-      serverGone();
-      return false;
-    }
-    sHead_.erase(0, static_cast<size_t>(n));
-    lastServer_ = Clock::now();
-  }
-  while (reqPending_ > 0) {
-    ssize_t n = ::send(sfd_, cin_->readPtr(), reqPending_, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (transient(errno)) return true;
-      if (state_ == State::Tunnel)
+      if (state_ == State::Tunnel && headLen == 0)
         finish("SD", false);
       else
         serverGone();
       return false;
     }
-    cin_->consumed(static_cast<size_t>(n));
-    reqPending_ -= static_cast<size_t>(n);
+    size_t sent = static_cast<size_t>(n);
+    size_t fromHead = std::min(sent, headLen);
+    sHead_.erase(0, fromHead);
+    if (size_t fromBody = sent - fromHead) {
+      cin_->consumed(fromBody);
+      reqPending_ -= fromBody;
+    }
     lastServer_ = Clock::now();
   }
   if (cin_ && cin_->empty()) d_.buffers().give(std::move(cin_));
@@ -484,27 +497,25 @@ bool HttpStream::flushToServer() {
 }
 
 bool HttpStream::flushToClient() {
-  while (!cOut_.empty()) {
-    ssize_t n = ::send(cfd_, cOut_.data(), cOut_.size(), MSG_NOSIGNAL);
+  while (!cOut_.empty() || respPending_ > 0) {
+    // The head and the body bytes behind it leave in one system call.
+    size_t headLen = cOut_.size();
+    ssize_t n = sendPair(cfd_, cOut_.data(), headLen, respPending_ ? sin_->readPtr() : nullptr,
+                         respPending_);
     if (n < 0) {
       if (transient(errno)) return true;
       clientAborted(true);
       return false;
     }
-    cOut_.erase(0, static_cast<size_t>(n));
-    if (!generated_) bytesOut_ += n;
-    lastClient_ = Clock::now();
-  }
-  while (respPending_ > 0) {
-    ssize_t n = ::send(cfd_, sin_->readPtr(), respPending_, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (transient(errno)) return true;
-      clientAborted(true);
-      return false;
+    size_t sent = static_cast<size_t>(n);
+    size_t fromHead = std::min(sent, headLen);
+    cOut_.erase(0, fromHead);
+    if (!generated_) bytesOut_ += fromHead;
+    if (size_t fromBody = sent - fromHead) {
+      sin_->consumed(fromBody);
+      respPending_ -= fromBody;
+      bytesOut_ += fromBody;
     }
-    sin_->consumed(static_cast<size_t>(n));
-    respPending_ -= static_cast<size_t>(n);
-    bytesOut_ += n;
     lastClient_ = Clock::now();
   }
   if (sin_ && sin_->empty()) d_.buffers().give(std::move(sin_));
