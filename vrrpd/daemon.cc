@@ -115,6 +115,14 @@ std::string instanceFingerprint(const Config& cfg, const VrrpInstance& inst) {
     if (const VrrpScript* s = cfg.findScript(ref.name)) one.scripts.push_back(*s);
   for (const auto& g : cfg.syncGroups)
     if (g.name == inst.syncGroup) one.syncGroups.push_back(g);
+  for (const auto& ref : inst.trackProxies)
+    if (const TrackProxy* p = cfg.findTrackProxy(ref.name)) one.trackProxies.push_back(*p);
+  return dumpYaml(one);
+}
+
+std::string proxyFingerprint(const TrackProxy& p) {
+  Config one;
+  one.trackProxies.push_back(p);
   return dumpYaml(one);
 }
 
@@ -242,9 +250,6 @@ GarpSender* Daemon::garp(int ifindex) {
 }
 
 common::Result<bool> Daemon::open() {
-  for (const auto& i : cfg_.instances)
-    if (!i.trackProxies.empty())
-      return common::err("(" + i.name + ") track_proxy is not supported yet by the running daemon");
   auto nl = Netlink::open(loop_);
   if (!nl) return common::err(nl.error());
   nl_ = std::move(nl.value());
@@ -271,6 +276,7 @@ common::Result<bool> Daemon::build(std::vector<std::unique_ptr<Instance>> keep,
     scripts_[s.name] = st;
   }
   oldScripts.clear(); // stops the timers of the others
+  buildProxies(reloading);
   checkSecurity();
   links_.clear();
   auto noteLink = [this](const std::string& name) {
@@ -328,10 +334,42 @@ common::Result<bool> Daemon::build(std::vector<std::unique_ptr<Instance>> keep,
   return true;
 }
 
+// track_proxy blocks: an unchanged one keeps its tracker (connection and
+// status); the others are replaced, started at once when `start`.
+void Daemon::buildProxies(bool start) {
+  std::map<std::string, ProxyRt> next;
+  for (const auto& p : cfg_.trackProxies) {
+    std::string fp = proxyFingerprint(p);
+    auto old = proxies_.find(p.name);
+    if (old != proxies_.end() && old->second.fingerprint == fp) {
+      old->second.tracker->setCfg(p);
+      next[p.name] = std::move(old->second);
+      continue;
+    }
+    ProxyRt rt;
+    rt.fingerprint = fp;
+    rt.tracker = std::make_unique<ProxyTracker>(
+        loop_, p, [this] { if (!stopping_) recomputeAll(); },
+        [this](int sev, const std::string& m) { log(sev, m); });
+    if (start) rt.tracker->start();
+    next[p.name] = std::move(rt);
+  }
+  proxies_ = std::move(next); // closes the connections of the others
+}
+
+void Daemon::reportState(const Instance& inst) {
+  for (const auto& ref : inst.cfg().trackProxies) {
+    auto it = proxies_.find(ref.name);
+    if (it != proxies_.end())
+      it->second.tracker->report(inst.name(), fsm::stateName(inst.state()), inst.priority());
+  }
+}
+
 void Daemon::start() {
   log(common::kInfo, "Starting VRRP child process, pid=" + std::to_string(getpid()));
   started_ = true;
   for (auto& [name, s] : scripts_) armScript(s, std::chrono::microseconds(0));
+  for (auto& [name, p] : proxies_) p.tracker->start();
   // Startup takes the effective priority and fault of the moment; a sync
   // group starts in FAULT when one member does.
   for (auto& g : groups_) {
@@ -363,12 +401,6 @@ void Daemon::reload(const std::string& file) {
                           " error(s); the running configuration is kept");
     return;
   }
-  for (const auto& i : o.config.instances)
-    if (!i.trackProxies.empty()) {
-      log(common::kErr, "Reload failed: (" + i.name +
-                            ") track_proxy is not supported yet by the running daemon");
-      return;
-    }
   std::map<std::string, std::string> before;
   for (const auto& i : cfg_.instances) before[i.name] = instanceFingerprint(cfg_, i);
   Config next = std::move(o.config);
@@ -414,6 +446,11 @@ int Daemon::effective(const Instance& inst, bool& fault) {
     // A script disabled by script security is removed from the instance.
     if (it == scripts_.end() || it->second->disabled) continue;
     trackers.push_back({it->second->track.status(), ref.weight, ref.weightReverse});
+  }
+  for (const auto& ref : c.trackProxies) {
+    auto it = proxies_.find(ref.name);
+    if (it == proxies_.end()) continue;
+    trackers.push_back({it->second.tracker->status(), ref.weight, ref.weightReverse});
   }
   for (const auto& ref : c.trackInterfaces)
     trackers.push_back(
@@ -585,7 +622,9 @@ void Daemon::stop() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   auto waiter = std::make_shared<common::TimerPtr>();
   *waiter = std::make_unique<common::Timer>(loop_, [this, deadline, waiter] {
-    if (notify_->pending() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    bool reporting = false;
+    for (const auto& [name, p] : proxies_) reporting = reporting || p.tracker->reportsPending();
+    if ((notify_->pending() == 0 && !reporting) || std::chrono::steady_clock::now() >= deadline) {
       log(common::kInfo, "Stopped");
       loop_.stop();
       return;

@@ -11,6 +11,7 @@
 #include "vrrpd/io.h"
 #include "vrrpd/netlink.h"
 #include "vrrpd/notify.h"
+#include "vrrpd/proxy_tracker.h"
 #include "vrrpd/script_security.h"
 #include "vrrpd/sync_group.h"
 #include "vrrpd/track.h"
@@ -90,6 +91,9 @@ public:
   bool syncAllowsMaster(const Instance& inst);
   // `inst` went from `before` to its current state.
   void onTransition(Instance& inst, fsm::StateKind before);
+  // `inst` changed state or effective priority: told to the proxies it
+  // tracks (`set vrrp`).
+  void reportState(const Instance& inst);
 
 private:
   struct ScriptState {
@@ -124,6 +128,7 @@ private:
   // groups. `keep` are running instances to carry over.
   common::Result<bool> build(std::vector<std::unique_ptr<Instance>> keep,
                              std::map<std::string, ScriptPtr> oldScripts, bool reloading);
+  void buildProxies(bool start);
   void checkSecurity();
   User scriptUser(const ScriptCommand& c) const;
   void retire(std::unique_ptr<Instance> inst);
@@ -142,6 +147,11 @@ private:
   std::map<int, std::unique_ptr<GarpSender>> garps_;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::map<std::string, ScriptPtr> scripts_;
+  struct ProxyRt {
+    std::string fingerprint;
+    std::unique_ptr<ProxyTracker> tracker;
+  };
+  std::map<std::string, ProxyRt> proxies_; // track_proxy blocks by name
   std::vector<GroupRt> groups_;
   // notify commands (raw|user) -> runnable spec; absent: disabled
   std::map<std::string, common::ScriptSpec> notifySpecs_;

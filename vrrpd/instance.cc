@@ -183,11 +183,13 @@ void Instance::follow(bool toMaster) {
 
 void Instance::apply(fsm::Output out) {
   fsm::StateKind before = st_.kind;
+  int prioBefore = st_.priority;
   st_ = std::move(out.state);
   if (st_.kind != fsm::StateKind::Backup) wantsMaster_ = false;
   if (before != fsm::StateKind::Master && st_.kind == fsm::StateKind::Master) ++becameMaster;
   if (before == fsm::StateKind::Master && st_.kind != fsm::StateKind::Master) ++releasedMaster;
   for (const auto& a : out.actions) execute(a);
+  if (before != st_.kind || prioBefore != st_.priority) d_.reportState(*this);
   if (before != st_.kind) d_.onTransition(*this, before);
 }
 
