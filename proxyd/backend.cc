@@ -11,13 +11,25 @@
 namespace proxyd {
 
 ServerRt::ServerRt(const ServerConfig* c)
-    : cfg(c), health(c->opt.rise, c->opt.fall, true), maint(c->opt.disabled) {}
+    : cfg(c), health(c->opt.rise, c->opt.fall, true), maint(c->opt.disabled),
+      configMaint(c->opt.disabled), weight(c->opt.weight), maxconn(c->opt.maxconn) {}
 ServerRt::~ServerRt() = default;
 ServerRt::ServerRt(ServerRt&&) noexcept = default;
 
 namespace {
+// HAProxy's short check status for our check outcomes.
+std::string checkStatusCode(const std::string& reason) {
+  if (reason == "Layer4 check passed") return "L4OK";
+  if (reason == "Layer4 timeout") return "L4TOUT";
+  if (reason == "Layer4 connection problem") return "L4CON";
+  if (reason == "Layer7 check passed") return "L7OK";
+  if (reason == "Layer7 timeout") return "L7TOUT";
+  if (reason == "Layer7 invalid response") return "L7RSP";
+  return "UNK";
+}
+
 LbServer lbView(const ServerRt& s) {
-  return LbServer{s.cfg->opt.weight, s.cfg->opt.backup, s.up()};
+  return LbServer{s.weight, s.cfg->opt.backup, s.up() && !s.drain};
 }
 } // namespace
 
@@ -81,6 +93,7 @@ BackendRt::PickOutcome BackendRt::pick(uint64_t hash, std::optional<size_t> avoi
 void BackendRt::connStarted(size_t server) {
   auto& s = servers_[server];
   ++s.cur;
+  s.maxCur = std::max(s.maxCur, s.cur);
   ++s.total;
   lb_->connStarted(server);
 }
@@ -128,13 +141,13 @@ void BackendRt::serveQueue() {
 
 int BackendRt::activeUp() const {
   return static_cast<int>(std::count_if(servers_.begin(), servers_.end(), [](const ServerRt& s) {
-    return !s.cfg->opt.backup && s.up();
+    return !s.cfg->opt.backup && s.usable();
   }));
 }
 
 int BackendRt::backupUp() const {
   return static_cast<int>(std::count_if(servers_.begin(), servers_.end(), [](const ServerRt& s) {
-    return s.cfg->opt.backup && s.up();
+    return s.cfg->opt.backup && s.usable();
   }));
 }
 
@@ -143,9 +156,16 @@ void BackendRt::syncBalancer(size_t server) { lb_->setServer(server, lbView(serv
 void BackendRt::checkDone(size_t server, CheckResult r, const std::string& reason,
                           const std::string& info, long durationMs) {
   auto& s = servers_[server];
+  s.checkStatus = checkStatusCode(reason);
+  s.checkDesc = reason;
+  s.checkInfo = info;
+  s.checkDurationMs = durationMs;
+  if (r != CheckResult::Passed) ++s.checkFailed;
   auto t = s.health.record(r);
   if (t == HealthCounter::Transition::None) return;
-  bool wasAny = activeUp() + backupUp() > 0 || !hadServer_;
+  s.lastChange = std::chrono::steady_clock::now();
+  if (t != HealthCounter::Transition::WentUp) ++s.checkDowns;
+  bool wasAny = hadServer_; // the state before this transition
   syncBalancer(server);
   TransitionInfo ti;
   ti.backend = cfg_.name;
@@ -172,6 +192,68 @@ void BackendRt::checkDone(size_t server, CheckResult r, const std::string& reaso
     hadServer_ = isAny;
     if (ti.up) serveQueue();
   }
+  daemon_.healthChanged();
+}
+
+std::optional<size_t> BackendRt::findServer(const std::string& name) const {
+  for (size_t i = 0; i < servers_.size(); ++i)
+    if (servers_[i].cfg->name == name || "#" + std::to_string(servers_[i].cfg->id) == name) return i;
+  return std::nullopt;
+}
+
+void BackendRt::setAdminState(size_t server, runtime::AdminState st) {
+  auto& s = servers_[server];
+  bool wasAny = activeUp() + backupUp() > 0;
+  auto before = s.admin();
+  s.maint = st == runtime::AdminState::Maint;
+  s.drain = st == runtime::AdminState::Drain;
+  if (!s.maint) s.configMaint = false;
+  if (before == st) return;
+  s.lastChange = std::chrono::steady_clock::now();
+  syncBalancer(server);
+  // HAProxy's log lines for administrative changes.
+  std::string who = std::string(s.cfg->opt.backup ? "Backup Server " : "Server ") + cfg_.name +
+                    "/" + s.cfg->name;
+  std::string left = std::to_string(activeUp()) + " active and " + std::to_string(backupUp()) +
+                     " backup servers left.";
+  if (st == runtime::AdminState::Maint)
+    daemon_.notice(index_, common::kWarning, who + " is going DOWN for maintenance. " + left);
+  else if (st == runtime::AdminState::Drain)
+    daemon_.notice(index_, common::kNotice, who + " enters drain mode.");
+  else if (before == runtime::AdminState::Maint)
+    daemon_.notice(index_, common::kWarning,
+                   who + " is " + (s.health.up() ? "UP" : "DOWN") + " (leaving forced maintenance).");
+  else
+    daemon_.notice(index_, common::kNotice, who + " leaves drain mode.");
+  bool isAny = activeUp() + backupUp() > 0;
+  if (wasAny && !isAny) {
+    daemon_.notice(index_, common::kEmerg, formatNoServer(cfg_.name, cfg_.cap == ProxyConfig::Listen));
+    hadServer_ = false;
+    std::deque<Stream*> waiting;
+    waiting.swap(queue_);
+    for (Stream* q : waiting) q->onQueueTurn();
+  } else {
+    hadServer_ = isAny;
+    if (isAny) serveQueue();
+  }
+  daemon_.healthChanged();
+}
+
+void BackendRt::setWeight(size_t server, int weight) {
+  auto& s = servers_[server];
+  if (s.weight == weight) return;
+  s.weight = weight;
+  syncBalancer(server);
+  if (activeUp() + backupUp() > 0) {
+    hadServer_ = true;
+    serveQueue();
+  }
+  daemon_.healthChanged();
+}
+
+void BackendRt::setMaxconn(size_t server, int maxconn) {
+  servers_[server].maxconn = maxconn;
+  serveQueue();
 }
 
 } // namespace proxyd

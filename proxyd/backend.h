@@ -6,6 +6,9 @@
 #include "proxyd/balancer.h"
 #include "proxyd/config.h"
 #include "proxyd/health.h"
+#include "proxyd/runtime.h"
+
+#include <chrono>
 
 #include <deque>
 #include <functional>
@@ -23,17 +26,36 @@ class HealthChecker;
 struct ServerRt {
   const ServerConfig* cfg = nullptr;
   HealthCounter health;
-  bool maint = false; // `disabled`, or set by the runtime API later
+  bool maint = false;       // `disabled`, or `disable server` / `state maint`
+  bool configMaint = false; // maint comes from `disabled` (until set ready)
+  bool drain = false;       // `state drain`: UP, checked, but no new connections
+  int weight = 1;           // current user weight (`set weight`)
+  int maxconn = 0;          // current maxconn (`set maxconn server`); 0: none
   int cur = 0;        // connections now established or being established
+  int maxCur = 0;     // highest `cur` since the last `clear counters`
   long total = 0;     // connections ever sent to it
   long failedConns = 0;
+  // The last health check, as `show stat` reports it.
+  std::string checkStatus = "INI";
+  std::string checkDesc = "Initializing";
+  std::string checkInfo;
+  long checkDurationMs = -1;
+  uint64_t checkFailed = 0; // failed checks
+  uint64_t checkDowns = 0;  // UP -> DOWN transitions
+  std::chrono::steady_clock::time_point lastChange = std::chrono::steady_clock::now();
   std::unique_ptr<HealthChecker> checker;
 
   explicit ServerRt(const ServerConfig* c);
   ~ServerRt();
   ServerRt(ServerRt&&) noexcept;
   bool up() const { return !maint && health.up(); }
-  bool full() const { return cfg->opt.maxconn > 0 && cur >= cfg->opt.maxconn; }
+  // The balancer may give it new connections.
+  bool usable() const { return up() && !drain && weight > 0; }
+  bool full() const { return maxconn > 0 && cur >= maxconn; }
+  runtime::AdminState admin() const {
+    return maint ? runtime::AdminState::Maint
+                 : drain ? runtime::AdminState::Drain : runtime::AdminState::Ready;
+  }
 };
 
 class BackendRt {
@@ -75,7 +97,16 @@ public:
   void checkDone(size_t server, CheckResult r, const std::string& reason,
                  const std::string& info, long durationMs);
 
+  // Runtime API changes (names resolved by the caller). Each takes effect on
+  // the balancer at once and tells the daemon health may have changed.
+  void setAdminState(size_t server, runtime::AdminState st);
+  void setWeight(size_t server, int weight);
+  void setMaxconn(size_t server, int maxconn);
+  // Index of the server named `name` ("#<id>" also works), or nullopt.
+  std::optional<size_t> findServer(const std::string& name) const;
+
   int beconn = 0; // streams in this backend (queued + connected)
+  int maxBeconn = 0;
   long cumConns = 0;
   int activeUp() const;
   int backupUp() const;

@@ -6,6 +6,7 @@
 #include "common/values.h"
 #include "proxyd/acl.h"
 #include "proxyd/http_rules.h"
+#include "proxyd/runtime.h"
 
 #include <chrono>
 #include <cstdint>
@@ -169,6 +170,18 @@ struct ProxyConfig {
 // http-server-close on either side, which wins over keep-alive.
 HttpConnMode effectiveConnMode(const ProxyConfig& fe, const ProxyConfig& be);
 
+// A `stats socket` line (the runtime API, docs/runtime-api.md):
+// "stats socket PATH|unix@PATH|ipv4@ADDR:PORT|ipv6@[ADDR]:PORT [mode OCTAL]
+// [level user|operator|admin]".
+struct StatsSocketConfig {
+  std::string address;                 // as written
+  std::string path;                    // unix socket (when tcp is unset)
+  std::optional<common::SockAddr> tcp; // ipv4@ / ipv6@ / ADDR:PORT
+  unsigned mode = 0;                   // permissions of the unix socket; 0: umask's
+  runtime::Level level = runtime::Level::Operator; // HAProxy's default
+  common::SourceLoc loc;
+};
+
 struct GlobalConfig {
   bool daemon = false;
   int maxconn = 0; // 0: derived from the fd limit at start-up
@@ -178,6 +191,8 @@ struct GlobalConfig {
   std::string chroot;
   int nbthread = 1;
   std::vector<LogTarget> logs;
+  std::vector<StatsSocketConfig> statsSockets;
+  Micros statsTimeout = 10s; // `stats timeout`: idle CLI sessions
 };
 
 struct Config {

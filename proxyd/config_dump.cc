@@ -5,6 +5,8 @@
 #include "proxyd/config.h"
 #include "proxyd/config_parse.h"
 
+#include <cstdio>
+
 #include <yaml-cpp/yaml.h>
 
 namespace proxyd {
@@ -78,6 +80,18 @@ void emitGlobal(YAML::Emitter& y, const GlobalConfig& g) {
   y << YAML::Key << "group" << YAML::Value << g.group;
   y << YAML::Key << "chroot" << YAML::Value << g.chroot;
   emitLogs(y, g.logs);
+  y << YAML::Key << "stats_sockets" << YAML::Value << seqStyle(g.statsSockets) << YAML::BeginSeq;
+  for (const StatsSocketConfig& s : g.statsSockets) {
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%04o", s.mode);
+    y << YAML::BeginMap;
+    y << YAML::Key << "address" << YAML::Value << (s.tcp ? s.tcp->str() : "unix@" + s.path);
+    y << YAML::Key << "mode" << YAML::Value << (s.tcp ? std::string("-") : s.mode == 0 ? std::string("umask") : std::string(mode));
+    y << YAML::Key << "level" << YAML::Value << runtime::levelName(s.level);
+    y << YAML::EndMap;
+  }
+  y << YAML::EndSeq;
+  y << YAML::Key << "stats_timeout" << YAML::Value << dur(g.statsTimeout);
   y << YAML::EndMap;
 }
 

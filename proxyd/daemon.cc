@@ -1,8 +1,11 @@
 #include "proxyd/daemon.h"
 
+#include "proxyd/admin_server.h"
 #include "proxyd/http_stream.h"
+#include "proxyd/runtime_control.h"
 #include "proxyd/stream.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -60,6 +63,7 @@ FrontendRt::FrontendRt(const ProxyConfig& cfg, int index) : cfg_(cfg), index_(in
 
 int FrontendRt::maxconn() const {
   // A frontend without its own maxconn is bounded by the global one only.
+  if (maxconnOverride) return *maxconnOverride > 0 ? *maxconnOverride : 1 << 30;
   return cfg_.maxconn > 0 ? cfg_.maxconn : 1 << 30;
 }
 
@@ -102,6 +106,7 @@ Daemon::Daemon(common::Loop& loop, Config cfg, RunOptions opts)
     : loop_(loop), cfg_(std::move(cfg)), opts_(opts), pool_(16384),
       serverPool_(std::make_unique<ServerPool>(loop)) {
   maxconn_ = cfg_.global.maxconn > 0 ? cfg_.global.maxconn : defaultMaxconn();
+  hardMaxconn_ = maxconn_;
   const common::Logger* global = cfg_.global.logs.empty() ? nullptr : makeLogger(cfg_.global.logs);
   if (opts_.foreground && !opts_.quiet) {
     stderrLog_ = std::make_unique<common::Logger>("proxyd", loop_.clock());
@@ -121,6 +126,7 @@ Daemon::Daemon(common::Loop& loop, Config cfg, RunOptions opts)
 }
 
 Daemon::~Daemon() {
+  adminServers_.clear();
   streams_.clear();
   serverPool_.reset();
   frontends_.clear();
@@ -201,6 +207,44 @@ common::Result<bool> Daemon::bindAll() {
   return true;
 }
 
+common::Result<bool> Daemon::openAdminSockets() {
+  adminServers_.clear();
+  if (cfg_.global.statsSockets.empty()) return true;
+  if (!control_) control_ = std::make_unique<DaemonControl>(*this);
+  for (const auto& sc : cfg_.global.statsSockets) {
+    AdminSocketSpec spec;
+    spec.path = sc.path;
+    spec.tcp = sc.tcp;
+    spec.mode = sc.mode;
+    spec.level = sc.level;
+    spec.timeout = cfg_.global.statsTimeout;
+    auto srv = std::make_unique<AdminServer>(loop_, *control_, spec);
+    auto r = srv->listen();
+    if (!r) {
+      adminServers_.clear();
+      // HAProxy: "Starting frontend GLOBAL: cannot bind UNIX socket (...) [path]".
+      return common::err("Starting frontend GLOBAL: " + r.error());
+    }
+    adminServers_.push_back(std::move(srv));
+  }
+  return true;
+}
+
+void Daemon::healthChanged() {
+  for (auto& a : adminServers_) a->notifyHealthChanged();
+}
+
+void Daemon::setMaxconn(int m) {
+  maxconn_ = m;
+  updateListeners();
+}
+
+FrontendRt* Daemon::frontend(const std::string& name) {
+  for (auto& fe : frontends_)
+    if (fe->name() == name) return fe.get();
+  return nullptr;
+}
+
 void Daemon::start() {
   for (auto& fe : frontends_)
     for (auto& l : fe->listeners) l->resume();
@@ -224,7 +268,10 @@ void Daemon::softStop() {
 
 void Daemon::onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer) {
   ++actconn_;
+  ++cumConns_;
+  maxActconn_ = std::max(maxActconn_, actconn_);
   ++fe.feconn;
+  fe.maxFeconn = std::max(fe.maxFeconn, fe.feconn);
   ++fe.cumConns;
   std::unique_ptr<Stream> s;
   if (fe.cfg().mode == Mode::Http) s = std::make_unique<HttpStream>(*this, fe, fd, peer);

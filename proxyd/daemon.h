@@ -10,7 +10,9 @@
 #include "proxyd/config.h"
 #include "proxyd/server_pool.h"
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,6 +21,8 @@ namespace proxyd {
 
 class Stream;
 class Daemon;
+class AdminServer;
+class DaemonControl;
 
 // One bound socket of a frontend.
 class Listener {
@@ -47,7 +51,10 @@ public:
   int index() const { return index_; }
   std::vector<std::unique_ptr<Listener>> listeners;
   int feconn = 0;
+  int maxFeconn = 0; // highest feconn since the last `clear counters`
   long cumConns = 0;
+  // `set maxconn frontend`: replaces the configured maxconn (0: none).
+  std::optional<int> maxconnOverride;
   int maxconn() const;
   bool full() const { return feconn >= maxconn(); }
   const common::Logger* logger = nullptr; // null: no log targets
@@ -70,6 +77,9 @@ public:
   // Binds every listener. On failure returns the HAProxy-style message and
   // opens nothing (already-bound sockets are closed).
   common::Result<bool> bindAll();
+  // Opens one admin socket per `stats socket` line (before privileges are
+  // dropped). On failure returns the HAProxy-style message; none stays open.
+  common::Result<bool> openAdminSockets();
   // Starts accepting and checking.
   void start();
   // Stops accepting, closes every stream, stops the loop.
@@ -92,6 +102,23 @@ public:
   int maxconn() const { return maxconn_; }
   bool full() const { return actconn_ >= maxconn_; }
 
+  // ---- runtime API (runtime_control.cc reads and changes these) ----
+  int hardMaxconn() const { return hardMaxconn_; }
+  void setMaxconn(int m);
+  // Re-evaluates which listeners accept (after a maxconn change).
+  void refreshListeners() { updateListeners(); }
+  uint64_t cumConns() const { return cumConns_; }
+  int maxActconn() const { return maxActconn_; }
+  void clearMaxActconn() { maxActconn_ = actconn_; }
+  bool stopping() const { return softStopping_; }
+  std::chrono::steady_clock::time_point startMono() const { return startMono_; }
+  std::chrono::system_clock::time_point startWall() const { return startWall_; }
+  const std::vector<std::unique_ptr<FrontendRt>>& frontends() const { return frontends_; }
+  FrontendRt* frontend(const std::string& name);
+  // A server or backend changed state: `watch health` streams are told.
+  void healthChanged();
+  size_t adminSockets() const { return adminServers_.size(); }
+
   // Log lines: `proxyLogger` is the proxy's own targets (or global's with
   // `log global`); alerts/warnings also go to stderr in the foreground.
   const common::Logger* proxyLogger(int proxyIndex) const;
@@ -107,7 +134,12 @@ private:
   BufferPool pool_;
   std::unique_ptr<ServerPool> serverPool_;
   int maxconn_ = 0;
+  int hardMaxconn_ = 0;
   int actconn_ = 0;
+  int maxActconn_ = 0;
+  uint64_t cumConns_ = 0;
+  std::chrono::steady_clock::time_point startMono_ = std::chrono::steady_clock::now();
+  std::chrono::system_clock::time_point startWall_ = std::chrono::system_clock::now();
   bool softStopping_ = false;
   std::vector<std::unique_ptr<FrontendRt>> frontends_;
   std::vector<std::unique_ptr<BackendRt>> backends_; // index: proxy index (null if not a backend)
@@ -115,6 +147,9 @@ private:
   std::vector<std::unique_ptr<common::Logger>> loggers_;
   std::vector<const common::Logger*> proxyLoggers_;
   std::unique_ptr<common::Logger> stderrLog_;
+  // Declared last: destroyed first (their connections use control_).
+  std::unique_ptr<DaemonControl> control_;
+  std::vector<std::unique_ptr<AdminServer>> adminServers_;
 };
 
 } // namespace proxyd

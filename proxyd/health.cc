@@ -115,7 +115,7 @@ std::string formatTransition(const TransitionInfo& t) {
 }
 
 std::string formatNoServer(const std::string& backend, bool listen) {
-  return std::string(listen ? "proxy " : "backend ") + backend + " has no server available!";
+  return std::string(listen ? "proxy '" : "backend '") + backend + "' has no server available!";
 }
 
 } // namespace proxyd

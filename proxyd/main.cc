@@ -189,6 +189,13 @@ int main(int argc, char** argv) {
     if (daemonize) daemonizer.failed(bound.error());
     return 1;
   }
+  // The admin sockets are bound with the listeners, before the chroot and
+  // the privileges drop (a unix socket path may be outside the chroot).
+  if (auto a = d.openAdminSockets(); !a) {
+    alert(a.error());
+    if (daemonize) daemonizer.failed(a.error());
+    return 1;
+  }
   const auto& g = d.config().global;
   // Names are resolved before the chroot (whose /etc/passwd may not exist),
   // then privileges are dropped by number after it, as HAProxy does.

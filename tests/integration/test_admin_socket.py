@@ -3,8 +3,8 @@
 output of the commands proxyd implements (see docs/runtime-api.md).
 
 Written against HAProxy 2.6 first (PROXYD=/usr/sbin/haproxy): every check
-that is not marked proxyd-only must pass there. Until the daemon serves the
-socket, the run against proxyd skips with a message."""
+that is not marked proxyd-only must pass there; the same tests run against
+proxyd, whose daemon serves the sockets."""
 
 import contextlib
 import os
@@ -14,8 +14,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (TCP_DEFAULTS, Backend, Proxy, Skip, check, free_port, is_haproxy,  # noqa: E402
+from harness import (TCP_DEFAULTS, Backend, Conn, Proxy, check, counts, free_port,  # noqa: E402
                      run_tests, skip_if_haproxy, wait_until)
+from harness import ask as ask_tcp  # noqa: E402
 
 # HAProxy 2.6's `show stat` header line (proxyd's runtime.cc holds the same).
 STAT_HEADER = (
@@ -62,17 +63,11 @@ def admin_proxy():
                + f"    server web1 127.0.0.1:{w1.port} check inter 100ms\n"
                + f"    server web2 127.0.0.1:{w2.port} weight 3 maxconn 10\n"
                + f"    server web3 127.0.0.1:{free_port()} backup disabled\n")
+        p = Proxy(cfg, wait_ports=[port]).start()
+        p.fe_port = port
         try:
-            p = Proxy(cfg, wait_ports=[port]).start()
-        except RuntimeError as e:
-            if is_haproxy():
-                raise
-            raise Skip("proxyd does not serve 'stats socket' yet: " + " ".join(str(e).split())[:240])
-        try:
-            if not wait_until(lambda: all(os.path.exists(s) for s in socks.values()), 3.0):
-                if is_haproxy():
-                    raise AssertionError("haproxy did not create its stats sockets")
-                raise Skip("proxyd started but its admin socket did not appear (not wired yet)")
+            check(wait_until(lambda: all(os.path.exists(s) for s in socks.values()), 3.0),
+                  "the stats sockets did not appear")
             # Let web1's first checks pass.
             time.sleep(0.4)
             yield p, socks, (w1, w2)
@@ -311,6 +306,112 @@ def test_unknown_commands_suggest():
                              "  set maxconn server <bk>/<srv>           : change a server's maxconn setting\n"),
               f"suggestions: {out!r}")
         check(out.endswith("  quit                                    : disconnect\n\n"), "trailer")
+
+
+def names_seen(port: int, n: int) -> dict:
+    return counts([ask_tcp(port) for _ in range(n)])
+
+
+def test_disable_enable_drain_and_weight_move_traffic():
+    with admin_proxy() as (p, socks, _b):
+        adm, port = socks["admin"], p.fe_port
+        seen = names_seen(port, 8)
+        check(seen == {"web1": 2, "web2": 6}, f"weights 1 and 3 in roundrobin: {seen}")
+        check(ask(adm, "disable server app/web2\n") == "\n", "disable")
+        seen = names_seen(port, 6)
+        check(seen == {"web1": 6}, f"disabled web2 gets no connection: {seen}")
+        check(ask(adm, "enable server app/web2\n") == "\n", "enable")
+        seen = names_seen(port, 8)
+        check(seen.get("web2", 0) >= 4 and None not in seen, f"enabled web2 serves again: {seen}")
+        check(ask(adm, "set server app/web1 state drain\n") == "\n", "drain")
+        seen = names_seen(port, 6)
+        check(seen == {"web2": 6}, f"draining web1 gets no new connection: {seen}")
+        check(ask(adm, "set server app/web1 state ready\n") == "\n", "ready")
+        check(ask(adm, "set weight app/web2 0\n") == "\n", "weight 0")
+        seen = names_seen(port, 6)
+        check(seen == {"web1": 6}, f"weight 0 gets no connection: {seen}")
+        check(ask(adm, "set weight app/web2 1\n") == "\n", "weight 1")
+        seen = names_seen(port, 8)
+        check(seen == {"web1": 4, "web2": 4}, f"weights 1 and 1: {seen}")
+
+
+def test_set_maxconn_applies():
+    with admin_proxy() as (p, socks, _b):
+        adm, port = socks["admin"], p.fe_port
+
+        def row(name):
+            for r in ask(adm, "show stat\n").splitlines():
+                f = r.split(",")
+                if len(f) > 17 and f[:2] == ["fe" if name == "FRONTEND" else "app", name]:
+                    return f
+            return None
+        check(ask(adm, "set maxconn server app/web2 5\n") == "\n", "server maxconn")
+        check(row("web2")[6] == "5", f"web2 slim: {row('web2')[6]}")
+        check(ask(adm, "set maxconn global 500\n") == "\n", "global maxconn")
+        check("\nMaxconn: 500\n" in ask(adm, "show info\n"), "show info Maxconn")
+        check(ask(adm, "set maxconn frontend fe 1\n") == "\n", "frontend maxconn")
+        check(row("FRONTEND")[6] == "1", f"fe slim: {row('FRONTEND')[6]}")
+        with Conn(port) as held:
+            check(held.line(2.0) in ("web1", "web2"), "first connection served")
+            check(ask_tcp(port, timeout=0.6) is None, "a second connection waits at maxconn 1")
+        check(wait_until(lambda: ask_tcp(port, timeout=0.6) in ("web1", "web2"), 3.0),
+              "served again once the first closed")
+        # (No `set maxconn frontend` after this: haproxy 2.6.12 leaves that
+        # CLI request unanswered once the frontend has been at its limit.)
+
+
+def test_unbindable_socket_is_a_startup_error():
+    port = free_port()
+    cfg = ("global\n    stats socket /nonexistent-proxyd-dir/admin.sock level admin\n" + TCP_DEFAULTS
+           + f"frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n"
+           + f"backend app\n    server s1 127.0.0.1:{free_port()}\n")
+    try:
+        Proxy(cfg, wait_ports=[port]).start().stop()
+        raise AssertionError("started with an unbindable stats socket")
+    except RuntimeError as e:
+        text = str(e)
+        check("exited with" in text, text[:400])
+        check("GLOBAL" in text and "/nonexistent-proxyd-dir/admin.sock" in text
+              and "No such file or directory" in text, f"message: {text[:400]}")
+
+
+def test_proxyd_watch_health_heartbeat_and_changes():
+    skip_if_haproxy("watch health is proxyd's own command")
+    with admin_proxy() as (_, socks, (w1, _w2)):
+        c = Cli(socks["user"])
+        try:
+            t0 = time.monotonic()
+            c.send("watch health backend app heartbeat 200\n")
+            first = c.read_until("\n", timeout=1.0)
+            check(time.monotonic() - t0 < 0.3, "the first line comes at once")
+            check(first == "health ok backend=app active=2/2 backup=0/1 event=initial\n", first)
+            stamps = []
+            for _ in range(4):
+                hb = c.read_until("\n", timeout=1.0)
+                check(hb == "health ok backend=app active=2/2 backup=0/1 event=heartbeat\n", f"hb: {hb!r}")
+                stamps.append(time.monotonic())
+            gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+            check(all(0.12 < g < 0.4 for g in gaps), f"heartbeats every ~200 ms: {gaps}")
+            # An administrative change is streamed at once.
+            t1 = time.monotonic()
+            check(ask(socks["admin"], "disable server app/web2\n") == "\n", "disable")
+            line = c.read_until("\n", timeout=1.0)
+            check(line == "health ok backend=app active=1/2 backup=0/1 event=change\n", f"admin change: {line!r}")
+            check(time.monotonic() - t1 < 0.3, "admin change streamed at once")
+            # A check transition: web1 (inter 100ms, fall 3) dies.
+            t2 = time.monotonic()
+            w1.stop()
+            line = ""
+            for _ in range(30):
+                line = c.read_until("\n", timeout=1.0)
+                if "event=change" in line:
+                    break
+            check(line == "health fail backend=app active=0/2 backup=0/1 event=change\n", f"change: {line!r}")
+            check(time.monotonic() - t2 < 1.0, f"change within ~inter*fall: {time.monotonic() - t2:.2f}s")
+            hb = c.read_until("\n", timeout=1.0)
+            check(hb == "health fail backend=app active=0/2 backup=0/1 event=heartbeat\n", f"hb after: {hb!r}")
+        finally:
+            c.close()
 
 
 def test_proxyd_watch_health_and_vrrp():

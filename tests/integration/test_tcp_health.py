@@ -65,6 +65,9 @@ def test_all_servers_down_closes_client_at_once():
             for name in ("web1", "web2"):
                 m = p.wait_output(rf"Server app/{name} is DOWN", 3.0)
                 check(m is not None, f"{name} never marked DOWN:\n{p.output()[-2000:]}")
+            # HAProxy's alert when the last server goes.
+            check(p.wait_output(r"(backend|proxy) 'app' has no server available!", 2.0) is not None,
+                  f"no 'has no server available' line:\n{p.output()[-2000:]}")
             for _ in range(3):
                 with Conn(port) as c:
                     closed_after = c.wait_closed(3.0)

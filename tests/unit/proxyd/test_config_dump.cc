@@ -158,3 +158,17 @@ TEST_CASE("dump prints mode http options, conditions, acls and rule counts", "[c
   CHECK(b["options"]["http-connection-mode"].as<std::string>() == "server-close");
   CHECK(b["options"]["http-server-close"].as<bool>());
 }
+
+TEST_CASE("dump shows stats sockets and stats timeout", "[config][dump]") {
+  auto y = dumped("global\n  stats socket /run/a.sock mode 600 level admin\n"
+                  "  stats socket ipv4@127.0.0.1:9999\n  stats timeout 1m\n");
+  auto s = y["global"]["stats_sockets"];
+  REQUIRE(s.size() == 2);
+  CHECK(s[0]["address"].as<std::string>() == "unix@/run/a.sock");
+  CHECK(s[0]["mode"].as<std::string>() == "0600");
+  CHECK(s[0]["level"].as<std::string>() == "admin");
+  CHECK(s[1]["address"].as<std::string>() == "127.0.0.1:9999");
+  CHECK(s[1]["level"].as<std::string>() == "operator");
+  CHECK(y["global"]["stats_timeout"].as<std::string>() == "1m");
+  CHECK(dumped("global\n  maxconn 5\n")["global"]["stats_timeout"].as<std::string>() == "10s");
+}

@@ -136,7 +136,7 @@ TEST_CASE("bad values are errors at their line and column", "[config][errors]") 
 
 TEST_CASE("features not supported yet are refused with a clear message", "[config][errors]") {
   auto o = parse("global\n"
-                 "  stats socket /run/admin.sock\n"
+                 "  stats socket /run/admin.sock expose-fd listeners\n"
                  "defaults\n"
                  "  mode http\n"
                  "frontend f\n"
@@ -147,8 +147,8 @@ TEST_CASE("features not supported yet are refused with a clear message", "[confi
                  "  balance uri\n"
                  "  hash-type consistent djb2\n"
                  "  hash-type consistent sdbm avalanche\n");
-  CHECK(has(o.errors, "t.cfg:2: 'stats socket' is not supported yet (the admin socket comes "
-                      "with the runtime API)"));
+  CHECK(has(o.errors, "t.cfg:2:32: 'stats socket' : 'expose-fd' is not supported (proxyd "
+                      "reloads by restarting, it never passes its listeners to a new process)"));
   CHECK(has(o.errors, "t.cfg:10:11: balance 'uri' is not supported yet"));
   CHECK(has(o.errors, "t.cfg:11:24: hash function 'djb2' is not supported yet"));
   CHECK(has(o.errors, "t.cfg:12:29: hash modifier 'avalanche' is not supported yet"));
@@ -271,4 +271,41 @@ TEST_CASE("too many arguments are errors", "[config][errors]") {
   CHECK(has(o.errors, "t.cfg:5:13: 'retries' cannot handle unexpected argument '4'."));
   CHECK(has(o.errors, "t.cfg:6:21: 'option redispatch' cannot handle unexpected argument"));
   CHECK(has(o.errors, "t.cfg:7:12: 'mode' cannot handle unexpected argument 'tcp'."));
+}
+
+TEST_CASE("stats socket and stats timeout are parsed; bad options are errors", "[config][errors]") {
+  auto o = parse("global\n"
+                 "  stats socket /run/a.sock mode 600 level admin\n"
+                 "  stats socket unix@/run/b.sock\n"
+                 "  stats socket ipv4@127.0.0.1:9999 level user\n"
+                 "  stats timeout 30s\n");
+  INFO(joined(o.errors));
+  REQUIRE(o.ok());
+  const auto& g = o.config.global;
+  REQUIRE(g.statsSockets.size() == 3);
+  CHECK(g.statsSockets[0].path == "/run/a.sock");
+  CHECK(g.statsSockets[0].mode == 0600);
+  CHECK(g.statsSockets[0].level == runtime::Level::Admin);
+  CHECK(g.statsSockets[1].path == "/run/b.sock");
+  CHECK(g.statsSockets[1].level == runtime::Level::Operator);
+  CHECK(g.statsSockets[2].tcp);
+  CHECK(g.statsSockets[2].tcp->port() == 9999);
+  CHECK(g.statsSockets[2].level == runtime::Level::User);
+  CHECK(g.statsTimeout == std::chrono::seconds(30));
+
+  auto e = parse("global\n"
+                 "  stats socket /run/a.sock mode 9z\n"
+                 "  stats socket /run/b.sock level root\n"
+                 "  stats socket /run/c.sock accept-proxy\n"
+                 "  stats socket\n"
+                 "  stats socket /run/d.sock\n"
+                 "  stats socket /run/d.sock\n"
+                 "  stats timeout 0\n");
+  CHECK(has(e.errors, "t.cfg:2:33: 'mode' : invalid octal value '9z'"));
+  CHECK(has(e.errors, "t.cfg:3:34: 'level' only supports 'user', 'operator', and 'admin' (got 'root')"));
+  CHECK(has(e.errors, "t.cfg:4:28: 'stats socket' : unsupported bind option 'accept-proxy'"));
+  CHECK(has(e.errors, "'stats socket' expects a path or an address"));
+  CHECK(has(e.errors, "t.cfg:7:16: 'stats socket' : '/run/d.sock' is already declared at t.cfg:6"));
+  CHECK(has(e.errors, "invalid value 0 for argument 'stats timeout' (must be > 0)."));
+  CHECK(e.errors.size() == 6);
 }

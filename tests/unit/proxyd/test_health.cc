@@ -265,6 +265,6 @@ TEST_CASE("transition line: optional parts and escaping", "[health]") {
 }
 
 TEST_CASE("no server available line", "[health]") {
-  CHECK(formatNoServer("app") == "backend app has no server available!");
-  CHECK(formatNoServer("web", true) == "proxy web has no server available!");
+  CHECK(formatNoServer("app") == "backend 'app' has no server available!");
+  CHECK(formatNoServer("web", true) == "proxy 'web' has no server available!");
 }
