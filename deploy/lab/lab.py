@@ -99,7 +99,8 @@ def spawn(host: str, cmd: list[str], log: str) -> int:
 
 def start_proxyd(st: dict, host: str) -> None:
     d = os.path.join(RUN, host)
-    st["pids"][f"{host}.proxyd"] = spawn(host, [st["proxyd"], "-db", "-f", os.path.join(SRC, "conf/lab/haproxy.cfg"),
+    st["pids"][f"{host}.proxyd"] = spawn(host, ["env", f"LAB_HOST={host}", st["proxyd"], "-db", "-f",
+                                                 os.path.join(SRC, "conf/lab/haproxy.cfg"),
                                                  "-p", os.path.join(d, "proxyd.pid")],
                                          os.path.join(d, "proxyd.log"))
 
