@@ -52,7 +52,8 @@ const char* authName(AuthType a) {
 
 int testExitCode(const ParseOutcome& o) {
   if (o.securityViolation) return kExitConfigSecurity;
-  if (!o.errors.empty() || !o.warnings.empty()) return kExitConfigTest;
+  if (!o.errors.empty()) return kExitFatal;
+  if (!o.warnings.empty()) return kExitConfigTest;
   return kExitOk;
 }
 

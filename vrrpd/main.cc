@@ -54,8 +54,8 @@ void usage(FILE* out) {
                "  -r, --vrrp_pid=FILE      Use specified pidfile for VRRP child process\n"
                "  -t, --config-test[=LOG_FILE]\n"
                "                           Check the configuration, output to stderr by default;\n"
-               "                           exit 0 clean, 5 problems reported, 6 scripts would\n"
-               "                           run as root without enable_script_security\n"
+               "                           exit 0 clean, 3 errors (cannot run), 4 corrections,\n"
+               "                           5 scripts without enable_script_security\n"
                "      --dump               Print the effective configuration as YAML\n"
                "  -v, --version            Display the version number\n"
                "  -h, --help               Display this help message\n",
@@ -169,7 +169,7 @@ int checkOrDump(const Args& a) {
     report(out, o);
     if (a.dump) {
       if (o.ok()) std::fputs(vrrpd::dumpYaml(o.config).c_str(), stdout);
-      rc = o.ok() ? vrrpd::kExitOk : vrrpd::kExitConfigTest;
+      rc = o.ok() ? vrrpd::kExitOk : vrrpd::kExitFatal;
     }
     if (a.configTest) rc = vrrpd::testExitCode(o);
   }

@@ -86,10 +86,10 @@ def test_conf_files_match_expected():
         elif verdict == "warn" and "SECURITY VIOLATION" in substring and has_ks:
             ok = r.returncode == 0  # scripts run as keepalived_script here
         elif verdict == "warn":
-            want = 6 if "SECURITY VIOLATION" in substring else 5
+            want = 5 if "SECURITY VIOLATION" in substring else 4
             ok = r.returncode == want and ": warning: " in first and substring in first
         else:
-            ok = r.returncode == 5 and substring in first and ": warning: " not in first
+            ok = r.returncode == 3 and substring in first and ": warning: " not in first
         if not ok:
             problems.append(f"{name}: expected {verdict} {substring!r}, exit {r.returncode}: {first}")
     check(not problems, "\n".join(problems))
@@ -99,7 +99,7 @@ def test_errors_carry_file_and_line_and_all_are_reported():
     with tempfile.TemporaryDirectory() as d:
         path = write(d, INSTANCE + "  bogus_kw 3\n  priority 300\n}\nvirtual_server 1.2.3.4 80 {\n}\n")
         r = run(["-t", "-f", path])
-        check(r.returncode == 5, f"exit {r.returncode}")
+        check(r.returncode == 3, f"exit {r.returncode}")
         lines = r.stderr.splitlines()
         check(f"{path}:9: unsupported keyword 'bogus_kw'" in lines, r.stderr)
         check(any(ln.startswith(f"{path}:10: 'priority': invalid value '300'") for ln in lines), r.stderr)
@@ -117,22 +117,22 @@ def test_clean_config_exits_0_silently():
         check(r.returncode == 0, f"--config-test: exit {r.returncode}")
 
 
-def test_corrections_exit_5_as_keepalived():
+def test_corrections_exit_4_as_keepalived_documents():
     with tempfile.TemporaryDirectory() as d:
         path = write(d, INSTANCE.replace("BACKUP", "MASTER") + "  nopreempt\n}\n")
         r = run(["-t", "-f", path])
-        check(r.returncode == 5, f"exit {r.returncode}")
+        check(r.returncode == 4, f"exit {r.returncode}")
         check("Warning - nopreempt will not work with initial state MASTER - clearing" in r.stderr,
               r.stderr)
 
 
-def test_security_violation_exits_6():
+def test_security_violation_exits_5():
     if user_exists("keepalived_script"):
         raise Skip("user keepalived_script exists: scripts would not run as root")
     with tempfile.TemporaryDirectory() as d:
         path = write(d, INSTANCE + "  notify_master /bin/true\n}\n")
         r = run(["-t", "-f", path])
-        check(r.returncode == 6, f"exit {r.returncode}: {r.stderr}")
+        check(r.returncode == 5, f"exit {r.returncode}: {r.stderr}")
         check("SECURITY VIOLATION" in r.stderr, r.stderr)
 
 
@@ -147,7 +147,7 @@ def test_config_test_log_file():
         path = write(d, INSTANCE + "  bogus\n}\n")
         log = os.path.join(d, "test.log")
         r = run([f"--config-test={log}", "-f", path])
-        check(r.returncode == 5, f"exit {r.returncode}")
+        check(r.returncode == 3, f"exit {r.returncode}")
         with open(log) as f:
             check("unsupported keyword 'bogus'" in f.read(), "diagnostic not in the log file")
 
@@ -163,7 +163,7 @@ def test_dump_prints_resolved_yaml():
     with tempfile.TemporaryDirectory() as d:
         path = write(d, INSTANCE + "  bogus\n}\n")
         r = run(["--dump", "-f", path])
-        check(r.returncode == 5 and r.stdout == "", f"--dump of a bad file: exit {r.returncode}")
+        check(r.returncode == 3 and r.stdout == "", f"--dump of a bad file: exit {r.returncode}")
 
 
 def test_version_help_and_bad_options():

@@ -125,7 +125,7 @@ TEST_CASE("each conf/ keepalived example parses as conf/EXPECTED-keepalived says
       REQUIRE(e.verdict == "fail");
       REQUIRE_FALSE(o.ok());
       CHECK(o.errors.front().find(e.substring) != std::string::npos);
-      CHECK(testExitCode(o) == kExitConfigTest);
+      CHECK(testExitCode(o) == kExitFatal);
     }
     if (o.ok()) CHECK_NOTHROW(YAML::Load(dumpYaml(o.config)));
   }
