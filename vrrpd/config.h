@@ -237,8 +237,8 @@ inline constexpr int kExitUsage = 1;          // bad command line
 inline constexpr int kExitFatal = 3;          // cannot run: file missing, or errors vrrpd refuses
 inline constexpr int kExitConfigTest = 4;     // -t: corrections; vrrpd runs after applying them
 inline constexpr int kExitConfigSecurity = 5; // -t: scripts configured without script security
-// 5 when securityViolation (it wins), else 3 when there is an error, else 4
-// when there is a warning (a correction), else 0.
+// 3 when there is an error (the file cannot run), else 5 when
+// securityViolation, else 4 when there is a warning (a correction), else 0.
 int testExitCode(const ParseOutcome& o);
 
 // The effective configuration as YAML (`vrrpd --dump`).

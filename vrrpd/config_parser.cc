@@ -51,8 +51,9 @@ const char* authName(AuthType a) {
 }
 
 int testExitCode(const ParseOutcome& o) {
-  if (o.securityViolation) return kExitConfigSecurity;
+  // A file vrrpd refuses cannot run at all: that outranks the rest.
   if (!o.errors.empty()) return kExitFatal;
+  if (o.securityViolation) return kExitConfigSecurity;
   if (!o.warnings.empty()) return kExitConfigTest;
   return kExitOk;
 }

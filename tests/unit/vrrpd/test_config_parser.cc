@@ -370,10 +370,16 @@ TEST_CASE("a notify script alone also counts", "[config][security]") {
   CHECK(o.securityViolation);
 }
 
-TEST_CASE("the security violation wins over other problems", "[config][security]") {
+TEST_CASE("errors outrank the security violation, which outranks corrections",
+          "[config][security]") {
   auto o = parse(instance() + "  notify_master /bin/true\n  bogus\n}\n");
   CHECK_FALSE(o.ok());
-  CHECK(testExitCode(o) == kExitConfigSecurity);
+  CHECK(o.securityViolation);
+  CHECK(testExitCode(o) == kExitFatal); // the file cannot run
+  auto w = parse(instance() + "  notify_master /bin/true\n  nopreempt\n  state MASTER\n}\n");
+  CHECK(w.ok());
+  CHECK_FALSE(w.warnings.empty());
+  CHECK(testExitCode(w) == kExitConfigSecurity);
 }
 
 TEST_CASE("script_user or keepalived_script avoid root", "[config][security]") {
