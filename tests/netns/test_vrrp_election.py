@@ -94,5 +94,22 @@ def test_keepalived_master_v3_fast_vrrpd_backup():
         failover(a, b, 0.061 + 1.4, "v3 0.1s keepalived->vrrpd")
 
 
+def test_vip_left_behind_by_a_crash_is_removed_at_start():
+    with netlab.Lab() as lab, tempfile.TemporaryDirectory() as tmp:
+        a, b = pair(lab, tmp, "keepalived", conf(100, "MASTER", 3, "0.1"), "vrrpd",
+                    conf(99, "BACKUP", 3, "0.1"))
+        a.start()
+        check(netlab.wait_until(a.holds, 5), "keepalived never took the VIP")
+        # A vrrpd that crashed as MASTER left the VIP on lb2.
+        lab.run("lb2", ["ip", "addr", "add", "198.18.0.222/24", "dev", "eth0"])
+        check(b.holds(), "could not plant the leftover VIP")
+        b.start()
+        check(netlab.wait_until(lambda: not b.holds(), 3),
+              "vrrpd did not remove the leftover VIP at start:\n" + b.output()[-1500:])
+        check("leftover VIP" in b.output(), "no log line about the leftover VIP")
+        time.sleep(0.5)
+        check(owner(a, b) == "lb1", f"owner {owner(a, b)}")
+
+
 if __name__ == "__main__":
     sys.exit(main(globals()))
