@@ -234,6 +234,16 @@ void Daemon::healthChanged() {
   for (auto& a : adminServers_) a->notifyHealthChanged();
 }
 
+void Daemon::killServerStreams(const BackendRt& be, size_t server) {
+  // Collect first: killing a stream changes streams_ (deferred erase only,
+  // but a kill may also hand a queue slot to another stream).
+  std::vector<Stream*> victims;
+  for (auto& [p, s] : streams_)
+    if (s->usesServer(be, server)) victims.push_back(p);
+  for (Stream* s : victims)
+    if (streams_.count(s)) s->kill();
+}
+
 void Daemon::setMaxconn(int m) {
   maxconn_ = m;
   updateListeners();

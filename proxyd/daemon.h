@@ -117,6 +117,8 @@ public:
   FrontendRt* frontend(const std::string& name);
   // A server or backend changed state: `watch health` streams are told.
   void healthChanged();
+  // `shutdown sessions server`: ends every stream connected to the server.
+  void killServerStreams(const BackendRt& be, size_t server);
   size_t adminSockets() const { return adminServers_.size(); }
 
   // Log lines: `proxyLogger` is the proxy's own targets (or global's with

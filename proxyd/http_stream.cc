@@ -108,6 +108,16 @@ void HttpStream::onQueueTurn() {
   connector_->onQueueTurn();
 }
 
+bool HttpStream::usesServer(const BackendRt& be, size_t server) const {
+  return state_ != State::Closed && sfd_ >= 0 && be_ == &be && connector_ &&
+         connector_->server() == server;
+}
+
+void HttpStream::kill() {
+  // HAProxy: "K" (killed by an admin), "D" (during the data phase).
+  if (state_ != State::Closed) finish("KD", false);
+}
+
 // ---- transactions ---------------------------------------------------------
 
 void HttpStream::beginTransaction() {

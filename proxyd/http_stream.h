@@ -62,6 +62,8 @@ public:
 
   void start() override;
   void onQueueTurn() override;
+  bool usesServer(const BackendRt& be, size_t server) const override;
+  void kill() override;
 
 private:
   enum class State { WaitRequest, Connecting, Exchange, Tunnel, Closing, Closed };

@@ -258,7 +258,8 @@ std::string DaemonControl::shutdownServerSessions(const std::string& backend,
                                                   const std::string& server) {
   auto f = findServer(d_, backend, server);
   if (!f.be) return f.error;
-  return "'shutdown sessions server' is not supported by proxyd yet.\n";
+  d_.killServerStreams(*f.be, f.server);
+  return {};
 }
 
 void DaemonControl::clearCounters(bool all) {

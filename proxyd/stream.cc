@@ -102,6 +102,14 @@ void TcpStream::assign(std::optional<size_t> avoid) {
   }
 }
 
+bool TcpStream::usesServer(const BackendRt& be, size_t server) const {
+  return be_ == &be && server_ == server && sfd_ >= 0 && phase_ != Phase::Closed;
+}
+
+void TcpStream::kill() {
+  if (phase_ != Phase::Closed) finish(TermCause::Killed);
+}
+
 void TcpStream::onQueueTurn() {
   if (phase_ != Phase::Queued) return;
   auto p = be_->pick(hashAddress(peer_.ip()));

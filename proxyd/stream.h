@@ -47,6 +47,11 @@ public:
   // The backend queue gives this stream a turn (a server slot freed, or no
   // server is left: the stream then fails).
   virtual void onQueueTurn() = 0;
+  // True while the stream holds a connection to server `server` of `be`
+  // (`shutdown sessions server`).
+  virtual bool usesServer(const BackendRt& be, size_t server) const = 0;
+  // Ends the stream at once, logged as killed by an admin ("K" first).
+  virtual void kill() = 0;
 };
 
 class TcpStream final : public Stream {
@@ -58,6 +63,8 @@ public:
 
   void start() override;
   void onQueueTurn() override;
+  bool usesServer(const BackendRt& be, size_t server) const override;
+  void kill() override;
 
 private:
   enum class Phase { Queued, Connecting, RetryWait, Forwarding, Closed };

@@ -335,6 +335,35 @@ def test_disable_enable_drain_and_weight_move_traffic():
         check(seen == {"web1": 4, "web2": 4}, f"weights 1 and 1: {seen}")
 
 
+def test_shutdown_sessions_server_closes_only_that_servers_streams():
+    with admin_proxy() as (p, socks, _b):
+        adm, port = socks["admin"], p.fe_port
+        held = []
+        try:
+            for _ in range(4):  # roundrobin, weights 1 and 3: web1 once, web2 thrice
+                c = Conn(port)
+                held.append((c, c.line(2.0)))
+            names = sorted(n for _, n in held)
+            check(names == ["web1", "web2", "web2", "web2"], f"held connections: {names}")
+            check(ask(socks["operator"], "shutdown sessions server app/web2\n").startswith("Permission denied"),
+                  "operator level may not kill sessions")
+            check(ask(adm, "shutdown sessions server app/nosuch\n") == "No such server.\n\n",
+                  "unknown server")
+            check(ask(adm, "shutdown sessions server app/web2\n") == "\n", "shutdown sessions answered")
+            for c, n in held:
+                if n == "web2":
+                    check(c.wait_closed(2.0) is not None, "a web2 stream was closed")
+            for c, n in held:
+                if n == "web1":
+                    check(c.wait_closed(0.3) is None, "the web1 stream stays open")
+                    c.send(b"still\n")
+                    check(c.line(2.0) == "still", "the web1 stream still forwards")
+            check(ask_tcp(port) in ("web1", "web2"), "new connections are served")
+        finally:
+            for c, _ in held:
+                c.close()
+
+
 def test_set_maxconn_applies():
     with admin_proxy() as (p, socks, _b):
         adm, port = socks["admin"], p.fe_port
