@@ -1,6 +1,7 @@
 #include "proxyd/daemon.h"
 
 #include "proxyd/admin_server.h"
+#include "proxyd/checker.h"
 #include "proxyd/http_stream.h"
 #include "proxyd/runtime_control.h"
 #include "proxyd/stream.h"
@@ -125,8 +126,42 @@ Daemon::Daemon(common::Loop& loop, Config cfg, RunOptions opts)
   }
 }
 
+// The RuntimeControl the admin sockets talk to: forwards to the current
+// daemon's DaemonControl, so a reload re-points it without closing the
+// sessions that hold it.
+class ControlSwitch final : public runtime::RuntimeControl {
+public:
+  explicit ControlSwitch(runtime::RuntimeControl* t) : t_(t) {}
+  void retarget(runtime::RuntimeControl* t) { t_ = t; }
+  runtime::InfoView info() const override { return t_->info(); }
+  std::vector<runtime::ProxyView> proxies() const override { return t_->proxies(); }
+  std::string setServerState(const std::string& b, const std::string& s,
+                             runtime::AdminState st) override {
+    return t_->setServerState(b, s, st);
+  }
+  std::string setServerWeight(const std::string& b, const std::string& s, int w) override {
+    return t_->setServerWeight(b, s, w);
+  }
+  std::string setServerMaxconn(const std::string& b, const std::string& s, int m) override {
+    return t_->setServerMaxconn(b, s, m);
+  }
+  std::string setFrontendMaxconn(const std::string& f, int m) override {
+    return t_->setFrontendMaxconn(f, m);
+  }
+  std::string setGlobalMaxconn(int m) override { return t_->setGlobalMaxconn(m); }
+  std::string shutdownServerSessions(const std::string& b, const std::string& s) override {
+    return t_->shutdownServerSessions(b, s);
+  }
+  void clearCounters(bool all) override { t_->clearCounters(all); }
+  std::string setVrrp(const runtime::VrrpView& v) override { return t_->setVrrp(v); }
+
+private:
+  runtime::RuntimeControl* t_;
+};
+
 Daemon::~Daemon() {
   adminServers_.clear();
+  switch_.reset();
   streams_.clear();
   serverPool_.reset();
   frontends_.clear();
@@ -178,7 +213,15 @@ common::Result<int> openListener(const common::SockAddr& a) {
 
 } // namespace
 
-common::Result<bool> Daemon::bindAll() {
+namespace {
+
+bool sameAddr(const common::SockAddr& a, const common::SockAddr& b) {
+  return a.len == b.len && std::memcmp(&a.ss, &b.ss, a.len) == 0;
+}
+
+} // namespace
+
+common::Result<bool> Daemon::bindAll(Daemon* previous) {
   frontends_.clear();
   for (size_t i = 0; i < cfg_.proxies.size(); ++i) {
     const auto& p = cfg_.proxies[i];
@@ -193,7 +236,19 @@ common::Result<bool> Daemon::bindAll() {
           ip.v4.s_addr = htonl(INADDR_ANY);
         }
         auto sa = common::SockAddr::from(ip, static_cast<uint16_t>(port));
-        auto fd = openListener(sa);
+        common::Result<int> fd = common::err(std::string("not bound"));
+        int shared = -1;
+        if (previous)
+          for (auto& pfe : previous->frontends_)
+            for (auto& l : pfe->listeners)
+              if (shared < 0 && sameAddr(l->addr(), sa)) shared = l->fd();
+        if (shared >= 0) {
+          int dupFd = ::fcntl(shared, F_DUPFD_CLOEXEC, 0);
+          if (dupFd >= 0) fd = dupFd;
+          else fd = common::err(std::string(std::strerror(errno)));
+        } else {
+          fd = openListener(sa);
+        }
         if (!fd) {
           frontends_.clear();
           return common::err("Starting frontend " + p.name + ": cannot bind socket (" +
@@ -207,10 +262,46 @@ common::Result<bool> Daemon::bindAll() {
   return true;
 }
 
-common::Result<bool> Daemon::openAdminSockets() {
+namespace {
+
+bool sameSockets(const GlobalConfig& a, const GlobalConfig& b) {
+  if (a.statsSockets.size() != b.statsSockets.size() || a.statsTimeout != b.statsTimeout)
+    return false;
+  for (size_t i = 0; i < a.statsSockets.size(); ++i) {
+    const auto& x = a.statsSockets[i];
+    const auto& y = b.statsSockets[i];
+    if (x.address != y.address || x.mode != y.mode || x.level != y.level) return false;
+  }
+  return true;
+}
+
+} // namespace
+
+common::Result<bool> Daemon::openAdminSockets(Daemon* previous) {
   adminServers_.clear();
-  if (cfg_.global.statsSockets.empty()) return true;
+  if (cfg_.global.statsSockets.empty()) {
+    if (previous) {
+      previous->adminServers_.clear();
+      previous->switch_.reset();
+    }
+    return true;
+  }
   if (!control_) control_ = std::make_unique<DaemonControl>(*this);
+  if (previous && previous->control_)
+    for (const auto& v : previous->control_->info().vrrp) control_->setVrrp(v);
+  if (previous && previous->switch_ && sameSockets(cfg_.global, previous->cfg_.global)) {
+    switch_ = std::move(previous->switch_);
+    switch_->retarget(control_.get());
+    adminServers_ = std::move(previous->adminServers_);
+    previous->adminServers_.clear();
+    healthChanged();
+    return true;
+  }
+  if (previous) { // different sockets: the old ones go first (same paths)
+    previous->adminServers_.clear();
+    previous->switch_.reset();
+  }
+  switch_ = std::make_unique<ControlSwitch>(control_.get());
   for (const auto& sc : cfg_.global.statsSockets) {
     AdminSocketSpec spec;
     spec.path = sc.path;
@@ -218,7 +309,7 @@ common::Result<bool> Daemon::openAdminSockets() {
     spec.mode = sc.mode;
     spec.level = sc.level;
     spec.timeout = cfg_.global.statsTimeout;
-    auto srv = std::make_unique<AdminServer>(loop_, *control_, spec);
+    auto srv = std::make_unique<AdminServer>(loop_, *switch_, spec);
     auto r = srv->listen();
     if (!r) {
       adminServers_.clear();
@@ -267,13 +358,24 @@ void Daemon::stop() {
   for (auto& fe : frontends_)
     for (auto& l : fe->listeners) l->pause();
   streams_.clear();
-  loop_.stop();
+  drained();
 }
 
 void Daemon::softStop() {
   softStopping_ = true;
   for (auto& fe : frontends_) fe->listeners.clear();
-  if (actconn_ == 0) loop_.stop();
+  if (actconn_ == 0) drained();
+}
+
+void Daemon::stopChecks() {
+  for (auto& be : backends_)
+    if (be)
+      for (auto& s : be->servers()) s.checker.reset();
+}
+
+void Daemon::drained() {
+  if (onDrained_) onDrained_();
+  else loop_.stop();
 }
 
 void Daemon::onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer) {
@@ -299,7 +401,7 @@ void Daemon::streamClosed(Stream* s, FrontendRt& fe) {
   // may be the ones running.
   loop_.defer([this, s] { streams_.erase(s); });
   updateListeners();
-  if (softStopping_ && actconn_ == 0) loop_.stop();
+  if (softStopping_ && actconn_ == 0) drained();
 }
 
 void Daemon::updateListeners() {

@@ -11,6 +11,7 @@
 #include "proxyd/server_pool.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ class Stream;
 class Daemon;
 class AdminServer;
 class DaemonControl;
+class ControlSwitch;
 
 // One bound socket of a frontend.
 class Listener {
@@ -32,6 +34,7 @@ public:
   void pause();
   void resume();
   const common::SockAddr& addr() const { return addr_; }
+  int fd() const { return fd_; }
 
 private:
   void onReadable();
@@ -75,18 +78,29 @@ public:
   ~Daemon();
 
   // Binds every listener. On failure returns the HAProxy-style message and
-  // opens nothing (already-bound sockets are closed).
-  common::Result<bool> bindAll();
+  // opens nothing (already-bound sockets are closed). `previous` (reload):
+  // an address it already listens on is shared (dup of its socket, same
+  // accept queue) instead of bound again, so no connection is refused while
+  // the configuration changes, even after privileges were dropped.
+  common::Result<bool> bindAll(Daemon* previous = nullptr);
   // Opens one admin socket per `stats socket` line (before privileges are
   // dropped). On failure returns the HAProxy-style message; none stays open.
-  common::Result<bool> openAdminSockets();
+  // `previous` (reload): when its `stats socket` lines are the same, its
+  // admin sockets and their open connections (e.g. vrrpd's `watch health`)
+  // are taken over and now act on this daemon; otherwise they are closed
+  // first and the new ones opened.
+  common::Result<bool> openAdminSockets(Daemon* previous = nullptr);
   // Starts accepting and checking.
   void start();
-  // Stops accepting, closes every stream, stops the loop.
+  // Stops accepting, closes every stream, then calls the drained callback.
   void stop();
-  // Closes the listeners and stops the loop once the last stream ends
-  // (HAProxy's soft stop, SIGUSR1).
+  // Closes the listeners and calls the drained callback once the last
+  // stream ends (HAProxy's soft stop, SIGUSR1; the old side of a reload).
   void softStop();
+  // Stops the health checks (the old side of a reload).
+  void stopChecks();
+  // What to do once stopped or drained; default: stop the loop.
+  void setOnDrained(std::function<void()> f) { onDrained_ = std::move(f); }
 
   common::Loop& loop() { return loop_; }
   const Config& config() const { return cfg_; }
@@ -128,6 +142,7 @@ public:
 
 private:
   void updateListeners();
+  void drained();
   common::Logger* makeLogger(const std::vector<LogTarget>& targets);
 
   common::Loop& loop_;
@@ -149,8 +164,12 @@ private:
   std::vector<std::unique_ptr<common::Logger>> loggers_;
   std::vector<const common::Logger*> proxyLoggers_;
   std::unique_ptr<common::Logger> stderrLog_;
-  // Declared last: destroyed first (their connections use control_).
+  std::function<void()> onDrained_;
+  // Declared last: destroyed first (their connections use the switch, which
+  // points at control_). The switch and the admin servers move to the next
+  // daemon at a reload; control_ stays with its daemon.
   std::unique_ptr<DaemonControl> control_;
+  std::unique_ptr<ControlSwitch> switch_;
   std::vector<std::unique_ptr<AdminServer>> adminServers_;
 };
 

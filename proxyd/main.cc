@@ -8,7 +8,9 @@
 #include "proxyd/daemon.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <csignal>
 #include <cstdio>
@@ -19,6 +21,9 @@
 #include <sstream>
 #include <string>
 #include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -105,7 +110,9 @@ bool parseArgs(int argc, char** argv, Args& a) {
 }
 
 // Reads -f arguments: a file, or every *.cfg of a directory in lexical order.
-bool readFiles(const std::vector<std::string>& args, std::vector<proxyd::ConfigFile>& out) {
+// False with `err` set when one cannot be read.
+bool readFilesQuiet(const std::vector<std::string>& args, std::vector<proxyd::ConfigFile>& out,
+                    std::string& err) {
   namespace fs = std::filesystem;
   for (const auto& a : args) {
     std::error_code ec;
@@ -120,7 +127,7 @@ bool readFiles(const std::vector<std::string>& args, std::vector<proxyd::ConfigF
     for (const auto& p : paths) {
       std::ifstream in(p, std::ios::binary);
       if (!in) {
-        alert("Could not open configuration file " + p + " : " + std::strerror(errno));
+        err = "Could not open configuration file " + p + " : " + std::strerror(errno);
         return false;
       }
       std::ostringstream ss;
@@ -131,6 +138,142 @@ bool readFiles(const std::vector<std::string>& args, std::vector<proxyd::ConfigF
   return true;
 }
 
+bool readFiles(const std::vector<std::string>& args, std::vector<proxyd::ConfigFile>& out) {
+  std::string err;
+  if (readFilesQuiet(args, out, err)) return true;
+  alert(err);
+  return false;
+}
+
+std::optional<std::string> envLookup(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+bool writeAll(int fd, const void* p, size_t n) {
+  const char* c = static_cast<const char*>(p);
+  while (n > 0) {
+    ssize_t w = ::write(fd, c, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    c += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool readAll(int fd, void* p, size_t n) {
+  char* c = static_cast<char*>(p);
+  while (n > 0) {
+    ssize_t r = ::read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    c += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool writeString(int fd, const std::string& s) {
+  uint64_t n = s.size();
+  return writeAll(fd, &n, sizeof n) && writeAll(fd, s.data(), s.size());
+}
+
+bool readString(int fd, std::string& s, uint64_t max = 64u << 20) {
+  uint64_t n = 0;
+  if (!readAll(fd, &n, sizeof n) || n > max) return false;
+  s.resize(n);
+  return readAll(fd, s.data(), n);
+}
+
+// With `chroot`, the configuration files are out of reach after start-up. A
+// child forked before the chroot stays outside it and, on request, reads the
+// -f files again and sends them over a socketpair (the only thing it does;
+// it exits when proxyd closes its end or dies).
+class ConfigReader {
+public:
+  ~ConfigReader() {
+    if (fd_ >= 0) ::close(fd_);
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+  }
+  bool running() const { return fd_ >= 0; }
+  common::Result<bool> start(const std::vector<std::string>& files) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+      return common::err(std::string("socketpair: ") + std::strerror(errno));
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      ::close(sv[0]);
+      ::close(sv[1]);
+      return common::err(std::string("fork: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+      // Keep nothing of the proxy's: a listening socket held here would
+      // outlive its frontend after a reload.
+      int ch = ::dup2(sv[1], 3) < 0 ? sv[1] : 3;
+      ::close_range(static_cast<unsigned>(ch) + 1, ~0U, 0);
+      sv[1] = ch;
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      std::signal(SIGHUP, SIG_IGN);
+      std::signal(SIGUSR1, SIG_IGN);
+      std::signal(SIGUSR2, SIG_IGN);
+      std::signal(SIGINT, SIG_IGN);
+      char req;
+      while (readAll(sv[1], &req, 1)) {
+        std::vector<proxyd::ConfigFile> out;
+        std::string err;
+        bool ok = readFilesQuiet(files, out, err);
+        uint64_t n = ok ? out.size() : 0;
+        char status = ok ? 1 : 0;
+        if (!writeAll(sv[1], &status, 1)) break;
+        if (!ok) {
+          if (!writeString(sv[1], err)) break;
+          continue;
+        }
+        bool sent = writeAll(sv[1], &n, sizeof n);
+        for (size_t i = 0; sent && i < out.size(); ++i)
+          sent = writeString(sv[1], out[i].name) && writeString(sv[1], out[i].text);
+        if (!sent) break;
+      }
+      ::_exit(0);
+    }
+    ::close(sv[1]);
+    fd_ = sv[0];
+    pid_ = pid;
+    return true;
+  }
+  bool read(std::vector<proxyd::ConfigFile>& out, std::string& err) {
+    char req = 'r', status = 0;
+    if (!writeAll(fd_, &req, 1) || !readAll(fd_, &status, 1)) {
+      err = "the configuration reader outside the chroot is gone";
+      return false;
+    }
+    if (!status) {
+      if (!readString(fd_, err)) err = "the configuration reader failed";
+      return false;
+    }
+    uint64_t n = 0;
+    if (!readAll(fd_, &n, sizeof n) || n > 100000) {
+      err = "the configuration reader failed";
+      return false;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      proxyd::ConfigFile f;
+      if (!readString(fd_, f.name) || !readString(fd_, f.text)) {
+        err = "the configuration reader failed";
+        return false;
+      }
+      out.push_back(std::move(f));
+    }
+    return true;
+  }
+
+private:
+  int fd_ = -1;
+  pid_t pid_ = -1;
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -139,11 +282,7 @@ int main(int argc, char** argv) {
   std::vector<proxyd::ConfigFile> files;
   if (!readFiles(args.files, files)) return 1;
 
-  auto outcome = proxyd::parseConfig(files, [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (!v) return std::nullopt;
-    return std::string(v);
-  });
+  auto outcome = proxyd::parseConfig(files, envLookup);
   if (!args.quiet || !outcome.ok())
     for (const auto& w : outcome.warnings) warning(w);
   for (const auto& e : outcome.errors) alert(e);
@@ -182,7 +321,9 @@ int main(int argc, char** argv) {
   }
 
   common::Loop loop;
-  proxyd::Daemon d(loop, std::move(cfg), {!daemonize, args.quiet});
+  proxyd::RunOptions runOpts{!daemonize, args.quiet};
+  auto current = std::make_unique<proxyd::Daemon>(loop, std::move(cfg), runOpts);
+  proxyd::Daemon& d = *current;
   auto bound = d.bindAll();
   if (!bound) {
     alert(bound.error());
@@ -231,6 +372,14 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // A reload re-reads the -f files: inside a chroot they are out of reach,
+  // so a small reader process is left outside it first (as HAProxy's master
+  // stays outside its workers' chroot).
+  ConfigReader reader;
+  if (!g.chroot.empty()) {
+    if (auto r = reader.start(args.files); !r)
+      warning("reload will not be possible: " + r.error());
+  }
   if (!g.chroot.empty()) {
     auto r = common::enterChroot(g.chroot);
     if (!r) {
@@ -249,17 +398,100 @@ int main(int argc, char** argv) {
   }
 
   d.start();
-  bool softStop = false;
-  common::SignalWatcher term(loop, SIGTERM, [&](int) { d.stop(); });
-  common::SignalWatcher intr(loop, SIGINT, [&](int) { d.stop(); });
+  // Reload (SIGUSR2 or SIGHUP, systemd's ExecReload): the files are read and
+  // checked again; an invalid configuration is refused and the running one
+  // kept. A valid one gets a new Daemon on the same loop: it shares the
+  // listening sockets of unchanged addresses (no refused connection), takes
+  // over the admin sockets with their open sessions (vrrpd's `watch health`
+  // stays connected, so a reload is not a proxy failure), and the old
+  // daemon stops accepting and lets its streams finish (soft stop).
+  std::vector<std::unique_ptr<proxyd::Daemon>> draining;
+  bool stopping = false;
+  auto allDone = [&] {
+    if (stopping && draining.empty()) loop.stop();
+  };
+  auto retire = [&](proxyd::Daemon* old) {
+    old->setOnDrained([&, old] {
+      loop.defer([&, old] {
+        for (auto it = draining.begin(); it != draining.end(); ++it)
+          if (it->get() == old) {
+            draining.erase(it);
+            break;
+          }
+        allDone();
+      });
+    });
+  };
+  current->setOnDrained([&] {
+    stopping = true;
+    allDone();
+  });
+  auto reload = [&](int sig) {
+    if (stopping) return;
+    std::string why = std::string("reload (") + (sig == SIGHUP ? "SIGHUP" : "SIGUSR2") + ")";
+    std::vector<proxyd::ConfigFile> nfiles;
+    std::string readErr;
+    bool ok = reader.running() ? reader.read(nfiles, readErr) : readFilesQuiet(args.files, nfiles, readErr);
+    if (!ok) {
+      alert(why + " aborted: " + readErr + "; the running configuration is kept.");
+      return;
+    }
+    auto o = proxyd::parseConfig(nfiles, envLookup);
+    if (!args.quiet)
+      for (const auto& w : o.warnings) warning(w);
+    if (!o.ok()) {
+      for (const auto& e : o.errors) alert(e);
+      alert(why + " aborted: fatal errors in the configuration; the running configuration is kept.");
+      return;
+    }
+    auto next = std::make_unique<proxyd::Daemon>(loop, std::move(o.config), runOpts);
+    if (auto b = next->bindAll(current.get()); !b) {
+      alert(why + " aborted: " + b.error() + "; the running configuration is kept.");
+      return;
+    }
+    if (auto a = next->openAdminSockets(current.get()); !a) {
+      alert(why + ": " + a.error() + "; the new configuration runs without that socket.");
+    }
+    std::unique_ptr<proxyd::Daemon> old = std::move(current);
+    current = std::move(next);
+    current->setOnDrained([&] {
+      stopping = true;
+      allDone();
+    });
+    old->stopChecks();
+    proxyd::Daemon* raw = old.get();
+    retire(raw);
+    draining.push_back(std::move(old));
+    current->start();
+    raw->softStop(); // may report drained at once (deferred)
+    if (!args.quiet)
+      std::fprintf(stderr, "%s\n",
+                   common::formatConsole(common::kNotice, getpid(),
+                                         "Reloaded the configuration; " +
+                                             std::to_string(raw->actconn()) +
+                                             " connection(s) of the previous one are finishing.")
+                       .c_str());
+  };
+  auto stopAll = [&] {
+    stopping = true;
+    for (auto& o : draining) {
+      o->setOnDrained([] {});
+      o->stop();
+    }
+    current->stop();
+    loop.stop();
+  };
+  common::SignalWatcher term(loop, SIGTERM, [&](int) { stopAll(); });
+  common::SignalWatcher intr(loop, SIGINT, [&](int) { stopAll(); });
   // SIGUSR1: soft stop, as HAProxy: stop accepting, let streams finish.
   common::SignalWatcher usr1(loop, SIGUSR1, [&](int) {
-    softStop = true;
-    d.softStop();
+    for (auto& o : draining) o->softStop();
+    current->softStop();
   });
+  common::SignalWatcher usr2(loop, SIGUSR2, [&](int s) { reload(s); });
+  common::SignalWatcher hup(loop, SIGHUP, [&](int s) { reload(s); });
   if (daemonize) daemonizer.ready();
   loop.run();
   if (!pidfile.empty()) common::removePidfile(pidfile);
-  (void)softStop;
   return 0;
 }
