@@ -2,9 +2,10 @@
 socket, on network namespaces addressed in 198.18.0.0/15. Root only; every
 process is stopped by pid and the namespaces are deleted.
 
-The proxy is a small fake speaking proxyd's documented protocol
-(docs/runtime-api.md: `watch health`, `set vrrp`), or the real proxyd when
-PROXYD_REAL=1 and $PROXYD (or build/proxyd/proxyd) serves its stats socket.
+The proxy is the real proxyd ($PROXYD, or build/proxyd/proxyd) serving its
+stats socket; PROXYD_REAL=0 uses instead a small fake speaking proxyd's
+documented protocol (docs/runtime-api.md: `watch health`, `set vrrp`), to
+test vrrpd's side alone.
 
 Measured: the VIP moving to the BACKUP after the MASTER's proxy is killed
 (SIGKILL: the socket closes; bound 300 ms), after it is SIGSTOPped (hung;
@@ -30,7 +31,7 @@ import netlab  # noqa: E402
 
 VRRPD = os.environ.get("VRRPD") or os.path.join(SRC, "build", "vrrpd", "vrrpd")
 PROXYD = os.environ.get("PROXYD") or os.path.join(SRC, "build", "proxyd", "proxyd")
-REAL = os.environ.get("PROXYD_REAL") == "1"
+REAL = os.environ.get("PROXYD_REAL", "1") == "1"
 VIP = "198.18.0.223"
 HEARTBEAT_MS = 200
 FALL = 1
@@ -347,6 +348,36 @@ def test_no_socket_is_fault_and_permission_logged_once() -> None:
               "Permission denied not logged")
         time.sleep(0.5)
         check(a.output().count("Permission denied") == 1, "Permission denied logged more than once")
+
+
+def test_proxyd_reload_does_not_move_the_vip() -> None:
+    if not REAL:
+        print("    (skipped: needs the real proxyd)")
+        return
+    with netlab.Lab() as lab, tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        a, b = pair(lab, tmp)
+        check(netlab.wait_until(lambda: "set vrrp VI_1 MASTER 254" in a.reported(), 3),
+              "lb1 did not report MASTER:\n" + a.reported())
+        cfg = os.path.join(tmp, "lb1-proxyd.cfg")
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.replace("timeout client 30s", "timeout client 31s"))
+        failures = a.output().count("Track proxy chk_proxy failed")
+        lost = 0
+        for i in range(150):  # 1.5 s of samples, every 10 ms
+            if i == 10:
+                os.kill(a.proxy.pid, signal.SIGUSR2)
+            if not a.holds() or b.holds():
+                lost += 1
+            time.sleep(0.01)
+        log = open(os.path.join(tmp, "lb1-proxyd.log")).read()
+        check("Reloaded the configuration" in log, "proxyd did not reload:\n" + log[-1500:])
+        check(lost == 0, f"the VIP left lb1 (or lb2 held it) in {lost} samples during the reload")
+        check(a.output().count("Track proxy chk_proxy failed") == failures,
+              "vrrpd saw the reload as a proxy failure:\n" + a.output()[-1500:])
+        check("set vrrp VI_1 MASTER 254" in a.reported(),
+              "the reported VRRP state was lost by the reload:\n" + a.reported())
 
 
 def test_reload_keeps_tracker_and_instance() -> None:
