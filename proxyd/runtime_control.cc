@@ -29,13 +29,18 @@ std::string algoName(const ProxyConfig& p) {
   case BalanceAlgo::First: return "first";
   case BalanceAlgo::Source: return "source";
   case BalanceAlgo::Random: return "random";
+  case BalanceAlgo::Uri: return "uri";
+  case BalanceAlgo::UrlParam: return "url_param";
+  case BalanceAlgo::Hdr: return "hdr";
   }
   return "roundrobin";
 }
 
 bool dynamicWeights(const ProxyConfig& p) {
   if (p.balance == BalanceAlgo::StaticRr) return false;
-  if (p.balance == BalanceAlgo::Source && p.hashType == HashType::MapBased) return false;
+  bool hashing = p.balance == BalanceAlgo::Source || p.balance == BalanceAlgo::Uri ||
+                 p.balance == BalanceAlgo::UrlParam || p.balance == BalanceAlgo::Hdr;
+  if (hashing && p.hashType == HashType::MapBased) return false;
   return true;
 }
 
