@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import zlib
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -140,6 +141,41 @@ def sdbm(s: str) -> int:
     return h
 
 
+def djb2(s: str) -> int:
+    h = 5381
+    for c in s.encode():
+        h = (h * 33 + c) & 0xFFFFFFFF
+    return h
+
+
+def wt6(s: str) -> int:
+    m = 0xFFFFFFFF
+    h0, h1, step0, step1 = 0xa53c965a, 0x5ca6953a, 6, 18
+    for t in s.encode():
+        h0 = ~(h0 ^ t) & m
+        h1 = ~(h1 + t) & m
+        t = ((h1 << step0) | (h1 >> (32 - step0))) & m
+        h1 = ((h0 << step1) | (h0 >> (32 - step1))) & m
+        h0 = t
+        t = ((h0 >> 16) ^ h1) & 0xffff
+        step0, step1 = t & 0x1f, t >> 11
+    return h0 ^ h1
+
+
+def avalanche(a: int) -> int:
+    m = 0xFFFFFFFF
+    a = ((a + 0x7ed55d16) + (a << 12)) & m
+    a = ((a ^ 0xc761c23c) ^ (a >> 19)) & m
+    a = ((a + 0x165667b1) + (a << 5)) & m
+    a = ((a + 0xd3a2646c) ^ (a << 9)) & m
+    a = ((a + 0xfd7046c5) + (a << 3)) & m
+    a = ((a ^ 0xb55a4f09) ^ (a >> 16)) & m
+    return (a * 3221225473) & m
+
+
+HASHES = {"sdbm": sdbm, "djb2": djb2, "wt6": wt6, "crc32": lambda s: zlib.crc32(s.encode())}
+
+
 def log_lines(proxy, n, timeout=3.0):
     """The first n httplog lines of the proxy's output."""
     wait_until(lambda: len(re.findall(r'"GET ', proxy.output())) >= n, timeout)
@@ -171,6 +207,20 @@ def test_balance_uri_map_based_sends_each_uri_to_its_hash_server():
                 want = srv[sdbm(u) % 3].name
                 check(name == want, f"{u} went to {name}, sdbm says {want}")
             check(len(set(seen.values())) == 3, f"24 uris used {set(seen.values())}")
+
+
+def test_hash_type_functions_and_avalanche_pick_the_same_servers_as_haproxy():
+    with Servers("s1", "s2", "s3") as srv:
+        for fn, f in HASHES.items():
+            for aval in (False, True):
+                port = free_port()
+                opt = f"hash-type map-based {fn}" + (" avalanche" if aval else "")
+                with Proxy(config(port, srv, "balance uri", opt)):
+                    for i in range(9):
+                        u = f"/{hashlib.md5(str(i).encode()).hexdigest()[:6]}"
+                        h = avalanche(f(u)) if aval else f(u)
+                        got = served_by(get(port, u))
+                        check(got == srv[h % 3].name, f"{opt}: {u} went to {got}, want {srv[h % 3].name}")
 
 
 def test_balance_uri_consistent_whole_and_depth():
