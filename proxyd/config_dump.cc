@@ -275,8 +275,11 @@ void emitBackend(YAML::Emitter& y, const ProxyConfig& px) {
     y << YAML::Key << "secure" << YAML::Value << c.secure;
     y << YAML::Key << "domains" << YAML::Value << YAML::Flow << c.domains;
     y << YAML::Key << "attrs" << YAML::Value << YAML::Flow << c.attrs;
-    y << YAML::Key << "maxidle" << YAML::Value << common::formatDuration(c.maxidle);
-    y << YAML::Key << "maxlife" << YAML::Value << common::formatDuration(c.maxlife);
+    auto orNone = [](Micros d) {
+      return d.count() > 0 ? common::formatDuration(d) : std::string("none");
+    };
+    y << YAML::Key << "maxidle" << YAML::Value << orNone(c.maxidle);
+    y << YAML::Key << "maxlife" << YAML::Value << orNone(c.maxlife);
     y << YAML::EndMap;
   }
   y << YAML::Key << "retries" << YAML::Value << px.retries;
