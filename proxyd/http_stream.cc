@@ -862,6 +862,8 @@ void HttpStream::log() {
     e.status = status_;
     e.bytesRead = bytesOut_;
     e.termState = termState_;
+    // A redispatch away from the cookie's server marks the cookie DOWN (HAProxy).
+    if (ck_.server && connector_->redispatched()) ckFlags_[0] = 'D';
     e.cookieState = ckFlags_;
     e.actconn = d_.actconn();
     e.feconn = fe_.feconn;

@@ -349,6 +349,74 @@ def test_cookie_of_a_dead_server_redispatches_and_gets_a_new_cookie():
             check(tsc(lines[2]) == "--VN", f"log line: {lines[2]}")
 
 
+def test_cookie_server_refusing_without_checks_redispatch_or_503():
+    # No health checks: the cookie's server looks UP, the connection fails.
+    with Servers("s1", "s2") as srv:
+        victim = srv[0]
+        victim.stop()
+        port = free_port()
+        cfg = config(port, srv, "cookie SRV insert indirect", "option redispatch", "retries 1",
+                     server_opts=lambda s: f"cookie {s.name}")
+        with Proxy(cfg) as p:
+            r = get(port, "/", {"Cookie": "SRV=s1"})
+            check(served_by(r) == "s2", f"redispatched to {served_by(r)}")
+            check(hdrs(r, "set-cookie") == ["SRV=s2; path=/"], f"new cookie: {r[1]}")
+            line = log_lines(p, 1)[0]
+            # HAProxy marks the cookie D(own) when it redispatches away from it.
+            check(tsc(line) == "--DI" and " 1/1/0/0/+1 " in line, f"log line: {line}")
+        port = free_port()
+        cfg = config(port, srv, "cookie SRV insert indirect", "retries 1",
+                     server_opts=lambda s: f"cookie {s.name}")
+        with Proxy(cfg) as p:
+            r = get(port, "/", {"Cookie": "SRV=s1"})
+            check(r[0] == 503, f"without redispatch: {r[0]}")
+            line = log_lines(p, 1)[0]
+            check(tsc(line) == "SCVN" and " s1 " not in line and "be/s1 " in line,
+                  f"log line: {line}")
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def date_field(unix):
+    v = unix >> 2
+    return "".join(B64[(v >> (24 - 6 * i)) & 0x3F] for i in range(5))
+
+
+def test_cookie_maxidle_maxlife_dates():
+    with Servers("s1", "s2") as srv:
+        port = free_port()
+        cfg = config(port, srv, "cookie SRV insert indirect maxidle 1h maxlife 8h",
+                     server_opts=lambda s: f"cookie {s.name}")
+        with Proxy(cfg) as p:
+            before = int(time.time())
+            r = get(port, "/")
+            name = served_by(r)
+            sc = hdrs(r, "set-cookie")
+            m = re.fullmatch(rf"SRV={name}\|([A-Za-z0-9+/]{{5}})\|([A-Za-z0-9+/]{{5}}); path=/",
+                             sc[0] if sc else "")
+            check(m is not None, f"dated cookie: {sc}")
+            check(m.group(1) == m.group(2), f"first and last dates differ: {sc}")
+            check(m.group(1) in (date_field(before + 3), date_field(before + 4), date_field(before + 7)),
+                  f"date {m.group(1)} is not now ({date_field(before + 3)})")
+            now = int(time.time())
+            first = date_field(now - 3600)
+            # Seen a minute ago: valid, and re-sent with a fresh last date.
+            r = get(port, "/", {"Cookie": f"SRV={name}|{date_field(now - 60)}|{first}"})
+            check(served_by(r) == name, f"fresh cookie went to {served_by(r)}")
+            sc = hdrs(r, "set-cookie")
+            check(len(sc) == 1 and sc[0].endswith(f"|{first}; path=/"), f"updated cookie: {sc}")
+            # Idle for two hours: expired, balanced again.
+            r = get(port, "/", {"Cookie": f"SRV={name}|{date_field(now - 7200)}|{first}"})
+            check(hdrs(r, "set-cookie"), f"expired cookie: no new cookie: {r[1]}")
+            # First seen nine hours ago: too old.
+            r = get(port, "/", {"Cookie": f"SRV={name}|{date_field(now - 60)}|{date_field(now - 9 * 3600)}"})
+            check(hdrs(r, "set-cookie"), f"old cookie: no new cookie: {r[1]}")
+            lines = log_lines(p, 4)
+            check([tsc(ln) for ln in lines[:4]] == ["--NI", "--VU", "--EI", "--OI"],
+                  f"log: {[tsc(ln) for ln in lines[:4]]}")
+
+
 def test_cookie_rewrite_and_prefix_modes_edit_the_servers_cookie():
     with Servers("s1", "s2") as srv:
         port = free_port()
