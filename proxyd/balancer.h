@@ -41,7 +41,7 @@ struct PickKey {
 };
 
 struct PickInput {
-  uint64_t hash = 0; // for source (hash of the client address), uri, url_param, hdr
+  uint64_t hash = 0;   // source (the client address), uri, url_param, hdr
   bool noHash = false; // hashing algorithm without a key: round robin instead
   // Servers to skip this time (e.g. at maxconn, or the one that just failed
   // when redispatching). Null: none skipped.

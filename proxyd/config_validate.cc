@@ -119,8 +119,8 @@ void checkLayer7Backend(ProxyConfig& px, Diag& diag) {
   }
   for (ServerConfig& s : px.servers) {
     if (s.opt.cookie.empty()) continue;
-    diag.warn(s.loc, who(px) + " : ignoring cookie for server '" + s.name +
-                         "' as HTTP mode is disabled.");
+    diag.warn(s.loc,
+              who(px) + " : ignoring cookie for server '" + s.name + "' as HTTP mode is disabled.");
     s.opt.cookie.clear();
   }
 }

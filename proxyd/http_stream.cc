@@ -407,8 +407,8 @@ bool HttpStream::onResponseHead() {
     pc.lastDate = ck_.lastDate;
     pc.firstDate = ck_.firstDate;
     pc.now = unixNow();
-    ckFlags_[1] = static_cast<char>(
-        persist::processResponse(bcfg.cookie, cookieServers(*be_), pc, head));
+    auto sc = persist::processResponse(bcfg.cookie, cookieServers(*be_), pc, head);
+    ckFlags_[1] = static_cast<char>(sc);
   }
   if (m.framing == http1::Framing::Tunnel) {
     tunnelAfter_ = true;

@@ -326,8 +326,8 @@ ServerCookie processResponse(const CookieConfig& ck, const std::vector<ServerInf
   ServerCookie flag = ServerCookie::None;
   if (ck.name.empty()) return flag;
   if (resp.status < 200 && resp.status != 101) return flag;
-  const ServerInfo* srv = ctx.server && *ctx.server < servers.size() ? &servers[*ctx.server]
-                                                                     : nullptr;
+  const ServerInfo* srv =
+      ctx.server && *ctx.server < servers.size() ? &servers[*ctx.server] : nullptr;
   bool insertMode = ck.mode == CookieConfig::Mode::Insert;
   bool serverSentIt = false;
   for (size_t h = 0; h < resp.headers.size();) {
@@ -365,11 +365,10 @@ ServerCookie processResponse(const CookieConfig& ck, const std::vector<ServerInf
     ++h;
   }
 
-  bool refresh = !ctx.direct ||
-                 ((ck.maxidle.count() > 0 || ctx.lastDate) &&
-                  (!ctx.lastDate || ctx.lastDate - ctx.now < 0)) ||
-                 (ck.maxlife.count() > 0 && !ctx.firstDate) ||
-                 (ck.maxlife.count() == 0 && ctx.firstDate);
+  bool refresh =
+      !ctx.direct ||
+      ((ck.maxidle.count() > 0 || ctx.lastDate) && (!ctx.lastDate || ctx.lastDate - ctx.now < 0)) ||
+      (ck.maxlife.count() > 0 && !ctx.firstDate) || (ck.maxlife.count() == 0 && ctx.firstDate);
   if (srv && insertMode && !(serverSentIt && ck.preserve) && refresh &&
       (!ck.postonly || ctx.post)) {
     bool mayCache = ck.nocache && cacheable(ctx, resp);

@@ -152,9 +152,9 @@ TEST_CASE("nocache only marks responses a cache could keep", "[persist]") {
   CHECK(privateAdded(resp(200, {{"Expires", "x"}})));
   CHECK(privateAdded(resp(200, {{"Cache-Control", "max-age=60"}})));
   CHECK(privateAdded(resp(200, {{"Cache-Control", "public"}, {"ETag", "x"}})));
-  CHECK_FALSE(privateAdded(resp(200)));                               // no freshness, no validator
+  CHECK_FALSE(privateAdded(resp(200)));                                // no freshness, no validator
   CHECK_FALSE(privateAdded(resp(200, {{"Cache-Control", "public"}}))); // idem
-  CHECK_FALSE(privateAdded(resp(302, {{"ETag", "x"}})));              // status not cacheable
+  CHECK_FALSE(privateAdded(resp(302, {{"ETag", "x"}})));               // status not cacheable
   CHECK_FALSE(privateAdded(resp(500, {{"ETag", "x"}})));
   CHECK_FALSE(privateAdded(resp(200, {{"ETag", "x"}}), false)); // POST
   CHECK_FALSE(privateAdded(resp(200, {{"Cache-Control", "no-cache"}, {"ETag", "x"}})));
@@ -242,8 +242,8 @@ TEST_CASE("cookie dates: encoded as HAProxy, refreshed, expired", "[persist]") {
   CHECK(r.firstDate == ((kNow - 3600) >> 2) << 2);
   h = resp(200);
   CHECK(processResponse(ck, kServers, served(0, true, r), h) == ServerCookie::Updated);
-  CHECK(values(h, "Set-Cookie") == std::vector<std::string>{"SRV=a|" + stamp + "|" + first +
-                                                            "; path=/"});
+  CHECK(values(h, "Set-Cookie") ==
+        std::vector<std::string>{"SRV=a|" + stamp + "|" + first + "; path=/"});
 
   // Idle too long: Expired, balanced as if absent, still removed.
   std::string idle = encodeDate(static_cast<uint32_t>((kNow - 3600) >> 2));
