@@ -772,12 +772,21 @@ std::optional<std::string_view> hdrElement(const BalanceArgs& a, const HttpHead&
   v = trimSpaces(v.substr(0, v.find(',')));
   if (v.empty()) return std::nullopt;
   if (!a.useDomainOnly) return v;
-  // The label before the last dot: "example" of "www.example.com".
-  size_t lastDot = v.rfind('.');
-  if (lastDot == std::string_view::npos || lastDot == 0) return v;
-  size_t prevDot = v.rfind('.', lastDot - 1);
-  size_t start = prevDot == std::string_view::npos ? 0 : prevDot + 1;
-  return v.substr(start, lastDot - start);
+  // HAProxy's walk back from the end: the last dot ends the domain, which
+  // starts after the previous dot, always keeping the character before the
+  // last dot ("a." of "a..org") and never looking at the first character
+  // as a dot (".org" hashes whole).
+  size_t p = v.size(), end = v.size();
+  bool inDomain = false;
+  for (size_t len = v.size(); len > 0; --len, --p) {
+    if (inDomain) {
+      if (v[p - 1] == '.') break;
+    } else if (p < v.size() && v[p] == '.') {
+      end = p;
+      inDomain = true;
+    }
+  }
+  return v.substr(p, end - p);
 }
 
 } // namespace

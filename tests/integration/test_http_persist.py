@@ -286,6 +286,13 @@ def test_balance_hdr_use_domain_only_and_round_robin_without_the_header():
                          for h in ("www", "api", "static")}
                 check(len(names) == 1, f"hosts of {d}.com went to {names}")
                 check(names.pop() == srv[sdbm(d) % 3].name, f"{d}.com: not sdbm('{d}')'s server")
+        port = free_port()
+        with Proxy(config(port, srv, "balance hdr(X-Domain) use_domain_only")):
+            # HAProxy's walk back from the end, odd inputs included.
+            for value, hashed in [("www.shop.example", "shop"), (".org", ".org"), ("..org", "."),
+                                  ("a..org", "a."), ("example.org.", "org"), ("nodot", "nodot")]:
+                got = served_by(get(port, "/", {"X-Domain": value}))
+                check(got == srv[sdbm(hashed) % 3].name, f"{value!r}: {got}, want sdbm({hashed!r})")
 
 
 # --------------------------------------------------------------------------

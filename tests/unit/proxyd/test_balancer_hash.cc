@@ -88,6 +88,13 @@ TEST_CASE("balance hdr takes the header's first value", "[balancer][hash]") {
   CHECK(element("balance hdr(host) use_domain_only", host("example.com")) == "example");
   CHECK(element("balance hdr(host) use_domain_only", host("a.b.c.example.org:8080")) == "example");
   CHECK(element("balance hdr(host) use_domain_only", host("localhost")) == "localhost");
+  // HAProxy's quirks, checked against haproxy 2.6 (with a non-Host header:
+  // HAProxy rewrites some Host values first).
+  CHECK(element("balance hdr(host) use_domain_only", host(".org")) == ".org");
+  CHECK(element("balance hdr(host) use_domain_only", host("..org")) == ".");
+  CHECK(element("balance hdr(host) use_domain_only", host("a..org")) == "a.");
+  CHECK(element("balance hdr(host) use_domain_only", host("example.org.")) == "org");
+  CHECK(element("balance hdr(host) use_domain_only", host("..")) == ".");
 }
 
 TEST_CASE("requestKey: the backend's function, none when absent", "[balancer][hash]") {
