@@ -275,7 +275,8 @@ void HttpStream::onRequestHead() {
   connMode_ = effectiveConnMode(fcfg, bcfg);
   if (!bcfg.cookie.name.empty()) {
     ck_ = persist::processRequest(bcfg.cookie, bcfg.persist, cookieServers(*be_), head, unixNow());
-    ckFlags_ = {static_cast<char>(ck_.status), static_cast<char>(persist::ServerCookie::None)};
+    if (persist::showsInLog(bcfg.cookie))
+      ckFlags_ = {static_cast<char>(ck_.status), static_cast<char>(persist::ServerCookie::None)};
   }
   addForwardedFor(head, fcfg, bcfg, peer_);
   bool upgrade = m.upgrade || m.methodKind == http1::Method::Connect;
@@ -408,7 +409,7 @@ bool HttpStream::onResponseHead() {
     pc.firstDate = ck_.firstDate;
     pc.now = unixNow();
     auto sc = persist::processResponse(bcfg.cookie, cookieServers(*be_), pc, head);
-    ckFlags_[1] = static_cast<char>(sc);
+    if (persist::showsInLog(bcfg.cookie)) ckFlags_[1] = static_cast<char>(sc);
   }
   if (m.framing == http1::Framing::Tunnel) {
     tunnelAfter_ = true;
@@ -863,7 +864,7 @@ void HttpStream::log() {
     e.bytesRead = bytesOut_;
     e.termState = termState_;
     // A redispatch away from the cookie's server marks the cookie DOWN (HAProxy).
-    if (ck_.server && connector_->redispatched()) ckFlags_[0] = 'D';
+    if (ck_.server && connector_->redispatched() && ckFlags_ != "--") ckFlags_[0] = 'D';
     e.cookieState = ckFlags_;
     e.actconn = d_.actconn();
     e.feconn = fe_.feconn;

@@ -92,6 +92,23 @@ std::vector<Item> splitCookies(std::string_view s) {
   return items;
 }
 
+// HAProxy removes the spaces around the '=' of each cookie it looks at:
+// "a = 1" becomes "a=1". Edits `s` in place; `first` limits it to the first
+// cookie (Set-Cookie, whose attributes follow it). True when changed.
+bool tightenEquals(std::string& s, bool first) {
+  std::vector<Item> items = splitCookies(s);
+  if (first) items.resize(1);
+  bool changed = false;
+  for (auto it = items.rbegin(); it != items.rend(); ++it) {
+    if (!it->hasValue) continue;
+    size_t eq = s.find('=', it->attEnd);
+    if (it->attEnd == eq && it->valBeg == eq + 1) continue;
+    s.replace(it->attEnd, it->valBeg - it->attEnd, "=");
+    changed = true;
+  }
+  return changed;
+}
+
 // The cookie's date field at `pos` (5 base64 characters), in seconds.
 int64_t dateAt(std::string_view v, size_t pos) {
   auto d = decodeDate(v.substr(pos, 5));
@@ -215,7 +232,8 @@ RequestResult processRequest(const CookieConfig& ck, bool optionPersist,
       ++h;
       continue;
     }
-    const std::string value = req.headers[h].second;
+    std::string value = req.headers[h].second;
+    bool tightened = tightenEquals(value, false);
     std::vector<Item> items = splitCookies(value);
     std::vector<std::string> texts; // kept items, rewritten where needed
     std::vector<char> delims;
@@ -300,6 +318,7 @@ RequestResult processRequest(const CookieConfig& ck, bool optionPersist,
       }
     }
     if (!changed) {
+      if (tightened) req.headers[h].second = value;
       ++h;
       continue;
     }
@@ -337,6 +356,7 @@ ServerCookie processResponse(const CookieConfig& ck, const std::vector<ServerInf
       continue;
     }
     // One cookie per Set-Cookie header; attributes follow its ';'.
+    tightenEquals(value, true);
     std::vector<Item> items = splitCookies(value);
     const Item& it = items.front();
     std::string_view att = std::string_view(value).substr(it.attBeg, it.attEnd - it.attBeg);

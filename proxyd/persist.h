@@ -65,6 +65,12 @@ struct RequestResult {
   int64_t firstDate = 0;
 };
 
+// Whether %tsc shows the cookie characters: HAProxy shows them for a mode
+// (insert, rewrite, prefix) or indirect, not for a plain passive cookie.
+inline bool showsInLog(const CookieConfig& ck) {
+  return !ck.name.empty() && (ck.mode != CookieConfig::Mode::Passive || ck.indirect);
+}
+
 // `now`: unix seconds (maxidle/maxlife).
 RequestResult processRequest(const CookieConfig& ck, bool optionPersist,
                              const std::vector<ServerInfo>& servers, HttpHead& req, int64_t now);

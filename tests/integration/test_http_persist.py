@@ -332,6 +332,37 @@ def test_cookie_insert_indirect_nocache_sticks_and_hides_the_cookie():
             check(tsc(lines[23]) == "--II", f"invalid cookie line: {lines[23]}")
 
 
+def test_cookie_header_forms_as_haproxy_reads_them():
+    with Servers("s1", "s2") as srv:
+        port = free_port()
+        cfg = config(port, srv, "cookie SRV insert indirect", server_opts=lambda s: f"cookie {s.name}")
+        with Proxy(cfg) as p:
+            # (Cookie header, server, what the server sees)
+            for value, server, seen in [("SRV=s1; $Path=/; a=1", "s1", "a=1"),
+                                        ("a=1; SRV=s2; $Path=/", "s2", "a=1"),
+                                        ("SRV = s1 ; a=1", "s1", "a=1"),
+                                        ("a=1, SRV=s2, b=2", "s2", "a=1, b=2"),
+                                        ("x = 1; SRV=s2", "s2", "x=1"),
+                                        ("SRV=s2; SRV=s1", "s2", "-")]:
+                r = get(port, "/", {"Cookie": value})
+                check(served_by(r) == server and hdrs(r, "x-seen-cookie") == [seen],
+                      f"{value!r}: {served_by(r)}, server saw {hdrs(r, 'x-seen-cookie')}")
+            check(all(tsc(ln) == "--VN" for ln in log_lines(p, 6)), f"log: {p.output()}")
+        port = free_port()
+        # A plain passive cookie selects servers but shows no flags in the log.
+        cfg = config(port, srv, "cookie SRV", server_opts=lambda s: f"cookie {s.name}")
+        with Proxy(cfg) as p:
+            for _ in range(4):
+                check(served_by(get(port, "/", {"Cookie": "SRV=s2"})) == "s2", "passive cookie")
+            check(all(tsc(ln) == "----" for ln in log_lines(p, 4)), f"log: {p.output()}")
+        port = free_port()
+        sc = urllib.parse.quote("SRV = abc ; Path=/")
+        cfg = config(port, srv, "cookie SRV rewrite", server_opts=lambda s: f"cookie {s.name}")
+        with Proxy(cfg):
+            r = get(port, f"/?sc={sc}")
+            check(hdrs(r, "set-cookie") == [f"SRV={served_by(r)} ; Path=/"], f"rewrite: {r[1]}")
+
+
 def test_cookie_of_a_dead_server_redispatches_and_gets_a_new_cookie():
     with Servers("s1", "s2") as srv:
         port = free_port()
