@@ -325,3 +325,25 @@ TEST_CASE("layer-7 persistence and hashing in tcp mode: HAProxy's warnings", "[p
   CHECK(b.cookie.name.empty());
   CHECK(b.servers[0].opt.cookie.empty());
 }
+
+TEST_CASE("spaces around '=' are removed, as HAProxy does", "[persist]") {
+  auto ck = cookie("cookie SRV insert indirect");
+  auto h = req({{"Cookie", "x = 1; SRV = a"}});
+  CHECK(processRequest(ck, false, kServers, h, kNow).server == 0u);
+  CHECK(values(h, "Cookie") == std::vector<std::string>{"x=1"});
+  h = req({{"Cookie", "x = 1;y=2"}}); // nothing else changes: edited in place
+  processRequest(ck, false, kServers, h, kNow);
+  CHECK(values(h, "Cookie") == std::vector<std::string>{"x=1;y=2"});
+  auto rw = cookie("cookie SRV rewrite");
+  auto r = resp(200, {{"Set-Cookie", "SRV = abc ; Path=/"}, {"Set-Cookie", "o = 1; Path = /"}});
+  processResponse(rw, kServers, served(0, false), r);
+  CHECK(values(r, "Set-Cookie") == std::vector<std::string>{"SRV=a ; Path=/", "o=1; Path = /"});
+}
+
+TEST_CASE("the log shows cookie flags for a mode or indirect only", "[persist]") {
+  CHECK(showsInLog(cookie("cookie SRV insert")));
+  CHECK(showsInLog(cookie("cookie SRV indirect")));
+  CHECK(showsInLog(cookie("cookie SRV prefix")));
+  CHECK_FALSE(showsInLog(cookie("cookie SRV")));
+  CHECK_FALSE(showsInLog(CookieConfig{}));
+}
