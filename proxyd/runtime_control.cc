@@ -147,6 +147,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
     if (pv.backend) {
       BackendRt* be = d_.backend(static_cast<int>(i));
       pv.algo = algoName(p);
+      pv.cookie = p.cookie.name;
       pv.dynamicWeights = dynamicWeights(p);
       pv.allbackups = p.allbackups;
       // HAProxy's default fullconn: 10% of the maxconn of the frontends
@@ -184,6 +185,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
           sv.weight = s.weight;
           sv.initialWeight = s.cfg->opt.weight;
           sv.maxconn = s.maxconn;
+          sv.cookie = s.cfg->opt.cookie;
           sv.maxqueue = s.cfg->opt.maxqueue;
           sv.check.enabled = s.cfg->opt.check;
           sv.check.rise = s.cfg->opt.rise;

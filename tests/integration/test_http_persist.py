@@ -490,5 +490,37 @@ def test_cookie_rewrite_and_prefix_modes_edit_the_servers_cookie():
                   f"prefix log: {lines[0]} / {lines[1]} / {lines[6]}")
 
 
+def test_show_stat_reports_cookies_and_algorithm():
+    import socket
+    import tempfile
+    with Servers("s1", "s2") as srv, tempfile.TemporaryDirectory() as tmp:
+        sock = os.path.join(tmp, "admin.sock")
+        port = free_port()
+        cfg = config(port, srv, "balance url_param u", "cookie SRV insert indirect",
+                     server_opts=lambda s: "cookie c1" if s.name == "s1" else "")
+        cfg = cfg.replace("global\n", f"global\n    stats socket {sock} level admin\n", 1)
+        with Proxy(cfg):
+            wait_until(lambda: os.path.exists(sock), 3.0)
+            c = socket.socket(socket.AF_UNIX)
+            c.settimeout(3)
+            c.connect(sock)
+            c.sendall(b"show stat\n")
+            data = b""
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                data += d
+            c.close()
+            lines = data.decode().splitlines()
+            head = lines[0].lstrip("# ").split(",")
+            rows = {tuple(f[:2]): f for f in (ln.split(",") for ln in lines[1:] if ln)}
+            col = head.index("cookie")
+            check(rows[("be", "s1")][col] == "c1", f"s1: {rows[('be', 's1')][col]!r}")
+            check(rows[("be", "s2")][col] == "", f"s2: {rows[('be', 's2')][col]!r}")
+            check(rows[("be", "BACKEND")][col] == "SRV", f"backend: {rows[('be', 'BACKEND')][col]!r}")
+            check(rows[("be", "BACKEND")][head.index("algo")] == "url_param", "algo column")
+
+
 if __name__ == "__main__":
     run_tests(globals())
