@@ -387,6 +387,29 @@ def test_cookie_of_a_dead_server_redispatches_and_gets_a_new_cookie():
             check(tsc(lines[2]) == "--VN", f"log line: {lines[2]}")
 
 
+def test_option_persist_tries_the_down_server_first():
+    for redispatch in (True, False):
+        with Servers("s1", "s2") as srv:
+            port = free_port()
+            opts = ["cookie SRV insert indirect", "option persist", "retries 1"]
+            if redispatch:
+                opts.append("option redispatch")
+            cfg = config(port, srv, *opts,
+                         server_opts=lambda s: f"cookie {s.name} check inter 100 fall 1 rise 1")
+            with Proxy(cfg) as p:
+                srv[0].stop()
+                check(p.wait_output(r"s1 is DOWN", 5.0) is not None, "s1 never went DOWN")
+                r = get(port, "/", {"Cookie": "SRV=s1"})
+                line = log_lines(p, 1)[0]
+                if redispatch:
+                    check(served_by(r) == "s2" and hdrs(r, "set-cookie") == ["SRV=s2; path=/"],
+                          f"persist + redispatch: {r[1]}")
+                    check(tsc(line) == "--DI" and " 1/1/0/0/+1 " in line, f"log: {line}")
+                else:
+                    check(r[0] == 503, f"persist without redispatch: {r[0]}")
+                    check(tsc(line) == "SCDN", f"log: {line}")
+
+
 def test_cookie_server_refusing_without_checks_redispatch_or_503():
     # No health checks: the cookie's server looks UP, the connection fails.
     with Servers("s1", "s2") as srv:
