@@ -60,10 +60,11 @@ void BackendRt::startChecks() {
   }
 }
 
-BackendRt::PickOutcome BackendRt::pick(uint64_t hash, std::optional<size_t> avoid) {
+BackendRt::PickOutcome BackendRt::pick(const PickKey& key, std::optional<size_t> avoid) {
   bool sawFull = false;
   PickInput in;
-  in.hash = hash;
+  in.hash = key.hash;
+  in.noHash = key.absent;
   in.skip = [&](size_t i) {
     if (avoid && *avoid == i) return true;
     if (servers_[i].full()) {

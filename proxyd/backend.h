@@ -79,7 +79,7 @@ public:
   // Picks a server for a new connection. `avoid`: a server not to use
   // (redispatch after failures). Servers at maxconn are skipped; when every
   // candidate is at maxconn the answer is AllFull (the caller queues).
-  PickOutcome pick(uint64_t hash, std::optional<size_t> avoid = std::nullopt);
+  PickOutcome pick(const PickKey& key, std::optional<size_t> avoid = std::nullopt);
 
   void connStarted(size_t server);
   // A connection to `server` ended: a queued stream may take its slot.

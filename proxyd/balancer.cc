@@ -417,7 +417,7 @@ private:
     if (dirty_ || mapBackup_ != backup) recalc(backup);
     size_t total = map_.size();
     if (total == 0) return std::nullopt;
-    if (hashed_) {
+    if (hashed_ && !in.noHash) {
       size_t start = static_cast<size_t>(in.hash % total);
       for (size_t k = 0; k < total; ++k) {
         size_t s = map_[(start + k) % total];
@@ -536,6 +536,16 @@ private:
   std::optional<size_t> pickFrom(bool backup, const PickInput& in) override {
     if (dirty_ || ringBackup_ != backup) rebuild(backup);
     if (ring_.empty()) return std::nullopt;
+    if (in.noHash) {
+      // HAProxy's chash_get_next_server: walk the ring point by point, so
+      // servers come round in proportion to their weights.
+      for (size_t k = 0; k < ring_.size(); ++k) {
+        rrPos_ = (rrPos_ + 1) % ring_.size();
+        size_t s = ring_[rrPos_].idx;
+        if (!skipped(in, s)) return s;
+      }
+      return std::nullopt;
+    }
     uint64_t h = in.hash;
     auto it = std::lower_bound(ring_.begin(), ring_.end(), Point{h, 0});
     size_t next = it == ring_.end() ? 0 : static_cast<size_t>(it - ring_.begin());
@@ -556,6 +566,7 @@ private:
   std::vector<Point> ring_;
   bool dirty_ = true;
   bool ringBackup_ = false;
+  size_t rrPos_ = 0; // last ring point used without a key
 };
 
 // ---------------------------------------------------------------------------
@@ -608,6 +619,9 @@ BalancerPtr makeBalancer(BalanceAlgo algo, HashType hashType, bool allbackups,
   case BalanceAlgo::First:
     return std::make_unique<FirstBalancer>(std::move(servers), allbackups);
   case BalanceAlgo::Source:
+  case BalanceAlgo::Uri:
+  case BalanceAlgo::UrlParam:
+  case BalanceAlgo::Hdr:
     if (hashType == HashType::Consistent)
       return std::make_unique<ChashBalancer>(std::move(servers), allbackups);
     return std::make_unique<MapBalancer>(std::move(servers), allbackups, true);
@@ -641,6 +655,172 @@ uint64_t hashAddress(const common::IpAddr& ip) {
     return mix64(mix64(kV6 ^ hi) ^ lo);
   }
   return 0;
+}
+
+uint32_t hashBytes(HashFn fn, std::string_view key) {
+  const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+  size_t n = key.size();
+  switch (fn) {
+  case HashFn::Djb2: {
+    uint32_t h = 5381;
+    for (size_t i = 0; i < n; ++i)
+      h = ((h << 5) + h) + p[i];
+    return h;
+  }
+  case HashFn::Wt6: {
+    uint32_t h0 = 0xa53c965aU, h1 = 0x5ca6953aU;
+    unsigned step0 = 6, step1 = 18;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t t = p[i];
+      h0 = ~(h0 ^ t);
+      h1 = ~(h1 + t);
+      t = (h1 << step0) | (h1 >> (32 - step0));
+      h1 = (h0 << step1) | (h0 >> (32 - step1));
+      h0 = t;
+      t = ((h0 >> 16) ^ h1) & 0xffff;
+      step0 = t & 0x1f;
+      step1 = t >> 11;
+    }
+    return h0 ^ h1;
+  }
+  case HashFn::Crc32: {
+    uint32_t h = ~0U;
+    for (size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      for (int bit = 0; bit < 8; ++bit)
+        h = (h >> 1) ^ ((h & 1) ? 0xedb88320U : 0);
+    }
+    return ~h;
+  }
+  case HashFn::Sdbm:
+    break;
+  }
+  uint32_t h = 0;
+  for (size_t i = 0; i < n; ++i)
+    h = p[i] + (h << 6) + (h << 16) - h;
+  return h;
+}
+
+uint32_t fullHash(uint32_t a) {
+  a = (a + 0x7ed55d16U) + (a << 12);
+  a = (a ^ 0xc761c23cU) ^ (a >> 19);
+  a = (a + 0x165667b1U) + (a << 5);
+  a = (a + 0xd3a2646cU) ^ (a << 9);
+  a = (a + 0xfd7046c5U) + (a << 3);
+  a = (a ^ 0xb55a4f09U) ^ (a >> 16);
+  return a * 3221225473U;
+}
+
+namespace {
+
+// The path of a request target and what follows it (query included), as
+// HAProxy's http_parse_path: origin-form as is, absolute-form from the
+// first '/' after the authority (empty when there is none), else empty.
+std::string_view pathOf(std::string_view target) {
+  if (target.starts_with("/")) return target;
+  size_t scheme = target.find("://");
+  if (scheme == std::string_view::npos) return {};
+  size_t slash = target.find('/', scheme + 3);
+  return slash == std::string_view::npos ? std::string_view{} : target.substr(slash);
+}
+
+std::string_view uriElement(const BalanceArgs& a, std::string_view uri) {
+  if (a.uriPathOnly) uri = pathOf(uri);
+  if (a.uriLen > 0 && static_cast<size_t>(a.uriLen) < uri.size()) uri = uri.substr(0, a.uriLen);
+  int slashes = 0;
+  size_t end = 0;
+  for (; end < uri.size(); ++end) {
+    char c = uri[end];
+    if (c == '/') {
+      if (++slashes == a.uriDepth + 1 && a.uriDepth > 0) break;
+    } else if (c == '?' && !a.uriWhole) {
+      break;
+    }
+  }
+  return uri.substr(0, end);
+}
+
+std::optional<std::string_view> urlParamElement(std::string_view name, std::string_view uri) {
+  size_t q = uri.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view params = uri.substr(q + 1);
+  // HAProxy compares "NAME=" at the start of each '&'-separated parameter.
+  while (params.size() > name.size()) {
+    if (params[name.size()] == '=' && params.starts_with(name)) {
+      std::string_view v = params.substr(name.size() + 1);
+      return v.substr(0, v.find('&'));
+    }
+    size_t amp = params.find('&');
+    if (amp == std::string_view::npos) return std::nullopt;
+    params.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::string_view trimSpaces(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+    v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
+  return v;
+}
+
+std::optional<std::string_view> hdrElement(const BalanceArgs& a, const HttpHead& head) {
+  const std::string* value = head.get(a.name);
+  if (!value) return std::nullopt;
+  std::string_view v = *value;
+  v = trimSpaces(v.substr(0, v.find(',')));
+  if (v.empty()) return std::nullopt;
+  if (!a.useDomainOnly) return v;
+  // HAProxy's walk back from the end: the last dot ends the domain, which
+  // starts after the previous dot, always keeping the character before the
+  // last dot ("a." of "a..org") and never looking at the first character
+  // as a dot (".org" hashes whole).
+  size_t p = v.size(), end = v.size();
+  bool inDomain = false;
+  for (size_t len = v.size(); len > 0; --len, --p) {
+    if (inDomain) {
+      if (v[p - 1] == '.') break;
+    } else if (p < v.size() && v[p] == '.') {
+      end = p;
+      inDomain = true;
+    }
+  }
+  return v.substr(p, end - p);
+}
+
+} // namespace
+
+std::optional<std::string_view> hashedElement(const BalanceArgs& args, BalanceAlgo algo,
+                                              std::string_view target, const HttpHead& head) {
+  switch (algo) {
+  case BalanceAlgo::Uri:
+    return uriElement(args, target);
+  case BalanceAlgo::UrlParam:
+    return urlParamElement(args.name, target);
+  case BalanceAlgo::Hdr:
+    return hdrElement(args, head);
+  default:
+    return std::nullopt;
+  }
+}
+
+PickKey requestKey(const ProxyConfig& be, const HttpHead& head, const common::IpAddr& client) {
+  switch (be.balance) {
+  case BalanceAlgo::Source:
+    return hashAddress(client);
+  case BalanceAlgo::Uri:
+  case BalanceAlgo::UrlParam:
+  case BalanceAlgo::Hdr: {
+    auto e = hashedElement(be.balanceArgs, be.balance, head.target, head);
+    if (!e) return PickKey::none();
+    uint32_t h = hashBytes(be.hashFn, *e);
+    if (be.hashAvalanche) h = fullHash(h);
+    return be.hashType == HashType::Consistent ? (uint64_t{h} << 32) : uint64_t{h};
+  }
+  default:
+    return 0;
+  }
 }
 
 } // namespace proxyd

@@ -21,8 +21,42 @@ using common::Micros;
 using namespace std::chrono_literals;
 
 enum class Mode { Tcp, Http };
-enum class BalanceAlgo { RoundRobin, StaticRr, LeastConn, First, Source, Random };
+enum class BalanceAlgo { RoundRobin, StaticRr, LeastConn, First, Source, Random, Uri, UrlParam, Hdr };
 enum class HashType { MapBased, Consistent };
+// hash-type's function (HAProxy's gen_hash): sdbm is the default.
+enum class HashFn { Sdbm, Djb2, Wt6, Crc32 };
+
+// Arguments of the layer-7 hashing algorithms (mode http only).
+struct BalanceArgs {
+  // balance uri [whole] [len N] [depth N] [path-only]
+  bool uriWhole = false;    // hash the query string too
+  bool uriPathOnly = false; // hash from the path's first '/' (absolute URIs)
+  int uriLen = 0;           // hash at most N characters; 0: all
+  int uriDepth = 0;         // hash at most N directories; 0: all
+  // balance url_param NAME / balance hdr(NAME) [use_domain_only]
+  std::string name;
+  bool useDomainOnly = false;
+};
+
+// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly]
+// [preserve] [httponly] [secure] [domain D]* [maxidle T] [maxlife T]
+// [attr A]*` (HAProxy 2.6's cookie-based persistence). Empty name: none.
+struct CookieConfig {
+  enum class Mode { Passive, Insert, Rewrite, Prefix };
+  std::string name;
+  Mode mode = Mode::Passive;
+  bool indirect = false;
+  bool nocache = false;
+  bool postonly = false;
+  bool preserve = false;
+  bool httponly = false;
+  bool secure = false;
+  std::vector<std::string> domains; // each adds "; domain=D"
+  std::vector<std::string> attrs;   // each adds "; A"
+  Micros maxidle{0};                // 0: none
+  Micros maxlife{0};                // 0: none
+  common::SourceLoc loc;
+};
 
 // How an HTTP connection is handled after a response, as HAProxy's
 // `option http-keep-alive` (default), `option http-server-close` (keep the
@@ -57,6 +91,7 @@ struct ServerOptions {
   bool disabled = false; // starts in maintenance
   int maxconn = 0;       // 0 = unlimited; above it connections queue
   int maxqueue = 0;      // 0 = unlimited queue for this server
+  std::string cookie;    // `cookie VALUE`: this server's persistence cookie value
   uint16_t checkPort = 0;                // `port`: health-check port (0 = server's)
   std::optional<common::IpAddr> checkAddr; // `addr`: health-check address
 };
@@ -127,6 +162,12 @@ struct ProxyConfig {
   // backend side
   BalanceAlgo balance = BalanceAlgo::RoundRobin;
   HashType hashType = HashType::MapBased;
+  HashFn hashFn = HashFn::Sdbm;
+  bool hashAvalanche = false; // hash-type ... avalanche
+  BalanceArgs balanceArgs;
+  common::SourceLoc balanceLoc; // the balance line (maybe in defaults)
+  CookieConfig cookie;
+  bool persist = false; // option persist: a cookie may still select a DOWN server
   ServerOptions defaultServer;
   std::vector<ServerConfig> servers;
   int retries = 3;

@@ -34,6 +34,40 @@ const char* balanceName(BalanceAlgo a) {
     return "source";
   case BalanceAlgo::Random:
     return "random";
+  case BalanceAlgo::Uri:
+    return "uri";
+  case BalanceAlgo::UrlParam:
+    return "url_param";
+  case BalanceAlgo::Hdr:
+    return "hdr";
+  }
+  return "?";
+}
+
+const char* hashFnName(HashFn f) {
+  switch (f) {
+  case HashFn::Sdbm:
+    return "sdbm";
+  case HashFn::Djb2:
+    return "djb2";
+  case HashFn::Wt6:
+    return "wt6";
+  case HashFn::Crc32:
+    return "crc32";
+  }
+  return "?";
+}
+
+const char* cookieModeName(CookieConfig::Mode m) {
+  switch (m) {
+  case CookieConfig::Mode::Passive:
+    return "passive";
+  case CookieConfig::Mode::Insert:
+    return "insert";
+  case CookieConfig::Mode::Rewrite:
+    return "rewrite";
+  case CookieConfig::Mode::Prefix:
+    return "prefix";
   }
   return "?";
 }
@@ -148,6 +182,7 @@ void emitServer(YAML::Emitter& y, const ServerConfig& s) {
   y << YAML::Key << "disabled" << YAML::Value << o.disabled;
   y << YAML::Key << "maxconn" << YAML::Value << o.maxconn;
   y << YAML::Key << "maxqueue" << YAML::Value << o.maxqueue;
+  if (!o.cookie.empty()) y << YAML::Key << "cookie" << YAML::Value << o.cookie;
   y << YAML::EndMap;
 }
 
@@ -202,6 +237,51 @@ void emitBackend(YAML::Emitter& y, const ProxyConfig& px) {
   y << YAML::Key << "balance" << YAML::Value << balanceName(px.balance);
   y << YAML::Key << "hash-type" << YAML::Value
     << (px.hashType == HashType::Consistent ? "consistent" : "map-based");
+  const BalanceArgs& a = px.balanceArgs;
+  switch (px.balance) {
+  case BalanceAlgo::Uri:
+    y << YAML::Key << "uri" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "whole" << YAML::Value << a.uriWhole;
+    y << YAML::Key << "path-only" << YAML::Value << a.uriPathOnly;
+    y << YAML::Key << "len" << YAML::Value << a.uriLen;
+    y << YAML::Key << "depth" << YAML::Value << a.uriDepth << YAML::EndMap;
+    break;
+  case BalanceAlgo::UrlParam:
+    y << YAML::Key << "url_param" << YAML::Value << a.name;
+    break;
+  case BalanceAlgo::Hdr:
+    y << YAML::Key << "hdr" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "name" << YAML::Value << a.name;
+    y << YAML::Key << "use_domain_only" << YAML::Value << a.useDomainOnly << YAML::EndMap;
+    break;
+  default:
+    break;
+  }
+  if (px.balance == BalanceAlgo::Uri || px.balance == BalanceAlgo::UrlParam ||
+      px.balance == BalanceAlgo::Hdr) {
+    y << YAML::Key << "hash-function" << YAML::Value << hashFnName(px.hashFn);
+    y << YAML::Key << "hash-avalanche" << YAML::Value << px.hashAvalanche;
+  }
+  if (!px.cookie.name.empty()) {
+    const CookieConfig& c = px.cookie;
+    y << YAML::Key << "cookie" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "name" << YAML::Value << c.name;
+    y << YAML::Key << "mode" << YAML::Value << cookieModeName(c.mode);
+    y << YAML::Key << "indirect" << YAML::Value << c.indirect;
+    y << YAML::Key << "nocache" << YAML::Value << c.nocache;
+    y << YAML::Key << "postonly" << YAML::Value << c.postonly;
+    y << YAML::Key << "preserve" << YAML::Value << c.preserve;
+    y << YAML::Key << "httponly" << YAML::Value << c.httponly;
+    y << YAML::Key << "secure" << YAML::Value << c.secure;
+    y << YAML::Key << "domains" << YAML::Value << YAML::Flow << c.domains;
+    y << YAML::Key << "attrs" << YAML::Value << YAML::Flow << c.attrs;
+    auto orNone = [](Micros d) {
+      return d.count() > 0 ? common::formatDuration(d) : std::string("none");
+    };
+    y << YAML::Key << "maxidle" << YAML::Value << orNone(c.maxidle);
+    y << YAML::Key << "maxlife" << YAML::Value << orNone(c.maxlife);
+    y << YAML::EndMap;
+  }
   y << YAML::Key << "retries" << YAML::Value << px.retries;
   y << YAML::Key << "servers" << YAML::Value << seqStyle(px.servers) << YAML::BeginSeq;
   for (const ServerConfig& s : px.servers)
@@ -234,6 +314,7 @@ void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
   if (px.isBackend()) {
     y << YAML::Key << "redispatch" << YAML::Value << px.redispatch;
     y << YAML::Key << "allbackups" << YAML::Value << px.allbackups;
+    y << YAML::Key << "persist" << YAML::Value << px.persist;
     y << YAML::Key << "tcp-check" << YAML::Value << px.tcpCheck;
   }
   if (px.isFrontend()) {

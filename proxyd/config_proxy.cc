@@ -9,6 +9,7 @@
 #include "proxyd/config_parse.h"
 
 #include <array>
+#include <optional>
 #include <string_view>
 
 namespace proxyd::cfg {
@@ -100,52 +101,239 @@ constexpr std::array<Algo, 6> kAlgos = {{{"roundrobin", BalanceAlgo::RoundRobin}
                                          {"source", BalanceAlgo::Source},
                                          {"random", BalanceAlgo::Random}}};
 
+// A strictly positive count for `balance uri len|depth N` (HAProxy: atoi > 0).
+std::optional<int> positiveArg(const ProxyLineCtx& c, size_t i) {
+  const std::string& kw = c.l.word(i);
+  std::string v = i + 1 < c.l.size() ? c.l.word(i + 1) : "";
+  auto n = common::parseInt(v, 1, 1'000'000);
+  if (!n) {
+    c.l.error(i, "balance uri : '" + kw + "' expects a positive integer (got '" + v + "').");
+    return std::nullopt;
+  }
+  return static_cast<int>(*n);
+}
+
+// balance uri [len N] [depth N] [whole] [path-only], in any order.
+bool parseBalanceUri(const ProxyLineCtx& c, size_t arg, BalanceArgs& a) {
+  for (size_t i = arg; i < c.l.size();) {
+    const std::string& w = c.l.word(i);
+    if (w == "len" || w == "depth") {
+      auto n = positiveArg(c, i);
+      if (!n) return false;
+      (w == "len" ? a.uriLen : a.uriDepth) = *n;
+      i += 2;
+    } else if (w == "whole") {
+      a.uriWhole = true;
+      ++i;
+    } else if (w == "path-only") {
+      a.uriPathOnly = true;
+      ++i;
+    } else {
+      c.l.error(i, "balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' "
+                   "(got '" +
+                       w + "').");
+      return false;
+    }
+  }
+  return true;
+}
+
+// balance url_param NAME. HAProxy's `check_post` (look for the parameter in
+// a POST body) is refused: proxyd never buffers a request body.
+bool parseBalanceUrlParam(const ProxyLineCtx& c, size_t arg, BalanceArgs& a) {
+  if (arg >= c.l.size() || c.l.word(arg).empty()) {
+    c.l.error(arg - 1, "balance url_param requires an URL parameter name.");
+    return false;
+  }
+  a.name = c.l.word(arg);
+  if (arg + 1 < c.l.size() && c.l.word(arg + 1) == "check_post") {
+    c.l.error(arg + 1, "balance url_param: 'check_post' is not supported (proxyd does not look "
+                       "for the parameter in a request body)");
+    return false;
+  }
+  return c.l.noMoreThan(arg + 1, "balance url_param");
+}
+
+// balance hdr(NAME) [use_domain_only]
+bool parseBalanceHdr(const ProxyLineCtx& c, size_t arg, BalanceArgs& a) {
+  const std::string& w = c.l.word(arg - 1);
+  if (w.size() < 6 || w.back() != ')') {
+    c.l.error(arg - 1, "balance hdr requires an http header field name.");
+    return false;
+  }
+  a.name = w.substr(4, w.size() - 5);
+  if (arg < c.l.size()) {
+    if (c.l.word(arg) != "use_domain_only") {
+      c.l.error(arg, "balance " + w + " only accepts 'use_domain_only' modifier (got '" +
+                         c.l.word(arg) + "').");
+      return false;
+    }
+    a.useDomainOnly = true;
+    return c.l.noMoreThan(arg + 1, "balance hdr");
+  }
+  return true;
+}
+
 void parseBalance(const ProxyLineCtx& c, size_t arg, bool) {
   const std::string* a = c.l.need(arg, "balance", "an algorithm");
   if (!a) return;
   for (const Algo& known : kAlgos) {
     if (known.name == *a) {
-      if (c.l.noMoreThan(arg + 1, "balance")) c.px.balance = known.algo;
+      if (c.l.noMoreThan(arg + 1, "balance")) {
+        c.px.balance = known.algo;
+        c.px.balanceArgs = {};
+        c.px.balanceLoc = c.l.at(arg);
+      }
       return;
     }
   }
   std::string_view s = *a;
-  if (s == "uri" || s == "url_param" || s.starts_with("hdr(") || s.starts_with("rdp-cookie") ||
-      s.starts_with("random(") || s == "hash") {
+  BalanceArgs args;
+  BalanceAlgo algo = BalanceAlgo::Uri;
+  bool ok = false;
+  if (s == "uri") {
+    ok = parseBalanceUri(c, arg + 1, args);
+  } else if (s == "url_param") {
+    algo = BalanceAlgo::UrlParam;
+    ok = parseBalanceUrlParam(c, arg + 1, args);
+  } else if (s.starts_with("hdr(")) {
+    algo = BalanceAlgo::Hdr;
+    ok = parseBalanceHdr(c, arg + 1, args);
+  } else if (s.starts_with("rdp-cookie") || s.starts_with("random(") || s == "hash") {
     c.l.error(arg, "balance '" + *a + "' is not supported yet");
     return;
+  } else {
+    c.l.error(arg, "'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'first', "
+                   "'source', 'random', 'uri', 'url_param' and 'hdr(name)' (got '" +
+                       *a + "').");
+    return;
   }
-  c.l.error(arg, "'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'first', "
-                 "'source' and 'random' (got '" +
-                     *a + "').");
+  if (!ok) return;
+  c.px.balance = algo;
+  c.px.balanceArgs = std::move(args);
+  c.px.balanceLoc = c.l.at(arg);
 }
 
-// hash-type map-based|consistent [sdbm]. The hash function only matters for
-// algorithms hashing a sample (uri, hdr...), which we do not have yet; sdbm,
-// HAProxy's default, is accepted; the others and 'avalanche' are refused.
+// hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]
+// (HAProxy 2.6: the function is optional, the modifier needs a function).
 void parseHashType(const ProxyLineCtx& c, size_t arg, bool) {
   const std::string* t = c.l.need(arg, "hash-type", "'map-based' or 'consistent'");
   if (!t) return;
+  HashType type;
   if (*t == "map-based") {
-    c.px.hashType = HashType::MapBased;
+    type = HashType::MapBased;
   } else if (*t == "consistent") {
-    c.px.hashType = HashType::Consistent;
+    type = HashType::Consistent;
   } else {
     c.l.error(arg, "'hash-type' expects 'map-based' or 'consistent' (got '" + *t + "').");
     return;
   }
+  HashFn fn = HashFn::Sdbm;
+  bool avalanche = false;
   size_t i = arg + 1;
-  if (i < c.l.size() && c.l.word(i) == "sdbm") ++i;
   if (i < c.l.size()) {
     const std::string& w = c.l.word(i);
-    if (w == "djb2" || w == "wt6" || w == "crc32" || w == "none") {
-      c.l.error(i, "hash function '" + w + "' is not supported yet (only the default 'sdbm')");
-    } else if (w == "avalanche") {
-      c.l.error(i, "hash modifier 'avalanche' is not supported yet");
+    if (w == "sdbm") {
+      fn = HashFn::Sdbm;
+    } else if (w == "djb2") {
+      fn = HashFn::Djb2;
+    } else if (w == "wt6") {
+      fn = HashFn::Wt6;
+    } else if (w == "crc32") {
+      fn = HashFn::Crc32;
     } else {
-      c.l.noMoreThan(i, "hash-type");
+      c.l.error(i, "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.");
+      return;
+    }
+    ++i;
+  }
+  if (i < c.l.size()) {
+    if (c.l.word(i) != "avalanche") {
+      c.l.error(i, "'hash-type' only supports 'avalanche' as a modifier for hash functions.");
+      return;
+    }
+    avalanche = true;
+    if (!c.l.noMoreThan(i + 1, "hash-type")) return;
+  }
+  c.px.hashType = type;
+  c.px.hashFn = fn;
+  c.px.hashAvalanche = avalanche;
+}
+
+// cookie NAME [options...] (HAProxy 2.6's wording in errors). `dynamic`
+// (cookies derived from a secret key) is refused.
+void parseCookie(const ProxyLineCtx& c, size_t arg, bool) {
+  if (arg >= c.l.size() || c.l.word(arg).empty()) {
+    c.l.error(0, "'cookie' expects <cookie_name> as argument.");
+    return;
+  }
+  CookieConfig ck;
+  ck.name = c.l.word(arg);
+  ck.loc = c.l.at(0);
+  int modes = 0;
+  for (size_t i = arg + 1; i < c.l.size(); ++i) {
+    const std::string w = c.l.word(i);
+    auto value = [&](const char* what) -> const std::string* {
+      if (i + 1 >= c.l.size() || c.l.word(i + 1).empty()) {
+        c.l.error(i, "'cookie' option '" + w + "' expects " + what + " as argument.");
+        return nullptr;
+      }
+      return &c.l.word(++i);
+    };
+    if (w == "rewrite" || w == "insert" || w == "prefix") {
+      ck.mode = w == "rewrite"  ? CookieConfig::Mode::Rewrite
+                : w == "insert" ? CookieConfig::Mode::Insert
+                                : CookieConfig::Mode::Prefix;
+      ++modes;
+    } else if (w == "indirect") {
+      ck.indirect = true;
+    } else if (w == "nocache") {
+      ck.nocache = true;
+    } else if (w == "postonly") {
+      ck.postonly = true;
+    } else if (w == "preserve") {
+      ck.preserve = true;
+    } else if (w == "httponly") {
+      ck.httponly = true;
+    } else if (w == "secure") {
+      ck.secure = true;
+    } else if (w == "domain") {
+      const std::string* d = value("<domain>");
+      if (!d) return;
+      ck.domains.push_back(*d);
+    } else if (w == "attr") {
+      const std::string* a = value("<value>");
+      if (!a) return;
+      for (char ch : *a) {
+        if (ch == ';' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+          c.l.error(i, "'cookie' attr value '" + *a + "' contains a forbidden character.");
+          return;
+        }
+      }
+      ck.attrs.push_back(*a);
+    } else if (w == "maxidle" || w == "maxlife") {
+      if (!value("<time>")) return;
+      auto d = durationArg(c.l, i, "cookie " + w);
+      if (!d) return;
+      (w == "maxidle" ? ck.maxidle : ck.maxlife) = *d;
+    } else if (w == "dynamic") {
+      c.l.error(i, "'cookie' option 'dynamic' is not supported (no dynamic-cookie-key).");
+      return;
+    } else {
+      c.l.error(i, "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', "
+                   "'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
+      return;
     }
   }
+  if (modes > 1) {
+    c.l.error(0, "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.");
+    return;
+  }
+  if (ck.preserve && ck.mode != CookieConfig::Mode::Insert && !ck.indirect) {
+    c.l.error(0, "cookie 'preserve' requires at least 'insert' or 'indirect'.");
+    return;
+  }
+  c.px.cookie = std::move(ck);
 }
 
 void parseRetries(const ProxyLineCtx& c, size_t arg, bool) {
@@ -289,7 +477,7 @@ void httpResponseLine(const ProxyLineCtx& c, size_t, bool) {
   parseHttpResponseLine(c);
 }
 
-constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
+constexpr std::array<ProxyKw, 36> kProxyKeywords = {{
     // name                      side  defaults strict negatable
     {"mode", ANY, true, false, false, parseMode},
     {"bind", FE, false, false, false, parseBind},
@@ -299,6 +487,7 @@ constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
     {"balance", BE, true, false, false, parseBalance},
     {"hash-type", BE, true, false, false, parseHashType},
     {"retries", BE, true, false, false, parseRetries},
+    {"cookie", BE, true, false, false, parseCookie},
     {"server", BE, false, true, false, serverLine},
     {"default-server", BE, true, true, false, defaultServerLine},
     {"tcp-check", BE, true, false, false, tcpCheckLine},
@@ -313,6 +502,7 @@ constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
     {"timeout http-keep-alive", ANY, true, false, false, parseTimeout<&Timeouts::httpKeepAlive>},
     {"option redispatch", BE, true, false, true, parseFlag<&ProxyConfig::redispatch>},
     {"option allbackups", BE, true, false, true, parseFlag<&ProxyConfig::allbackups>},
+    {"option persist", BE, true, false, true, parseFlag<&ProxyConfig::persist>},
     {"option tcplog", FE, true, false, false, parseTcpLog},
     {"option httplog", FE, true, false, false, parseHttpLog},
     {"option dontlognull", FE, true, false, true, parseFlag<&ProxyConfig::dontlognull>},

@@ -90,9 +90,16 @@ bool setAddr(const LineRef& l, size_t v, const std::string& who, ServerOptions& 
   return true;
 }
 
+// cookie VALUE: the value of the backend's persistence cookie that selects
+// this server (also in default-server, as HAProxy 2.6 allows).
+bool setCookie(const LineRef& l, size_t v, const std::string&, ServerOptions& o) {
+  o.cookie = l.word(v);
+  return true;
+}
+
 constexpr int kMax = 10'000'000;
 
-constexpr std::array<ServerKw, 16> kServerKeywords = {{
+constexpr std::array<ServerKw, 17> kServerKeywords = {{
     {"check", false, setFlag<&ServerOptions::check, true>},
     {"no-check", false, setFlag<&ServerOptions::check, false>},
     {"backup", false, setFlag<&ServerOptions::backup, true>},
@@ -109,6 +116,7 @@ constexpr std::array<ServerKw, 16> kServerKeywords = {{
     {"maxqueue", true, setInt<&ServerOptions::maxqueue, 0, kMax>},
     {"port", true, setPort},
     {"addr", true, setAddr},
+    {"cookie", true, setCookie},
 }};
 
 } // namespace

@@ -102,6 +102,29 @@ void checkHttpOnlyOptions(ProxyConfig& px, Diag& diag) {
   }
 }
 
+// HAProxy 2.6's warnings for layer-7 persistence and hashing in a tcp-mode
+// backend: the cookie is dropped and the algorithm falls back to roundrobin.
+void checkLayer7Backend(ProxyConfig& px, Diag& diag) {
+  if (px.mode != Mode::Tcp || !px.isBackend()) return;
+  if (!px.cookie.name.empty()) {
+    diag.warn(px.cookie.loc, "cookie will be ignored for " + who(px) + " (needs 'mode http').");
+    px.cookie = {};
+  }
+  if (px.balance == BalanceAlgo::Uri || px.balance == BalanceAlgo::UrlParam ||
+      px.balance == BalanceAlgo::Hdr) {
+    diag.warn(px.balanceLoc, "Layer 7 hash not possible for " + who(px) +
+                                 " (needs 'mode http'). Falling back to round robin.");
+    px.balance = BalanceAlgo::RoundRobin;
+    px.balanceArgs = {};
+  }
+  for (ServerConfig& s : px.servers) {
+    if (s.opt.cookie.empty()) continue;
+    diag.warn(s.loc,
+              who(px) + " : ignoring cookie for server '" + s.name + "' as HTTP mode is disabled.");
+    s.opt.cookie.clear();
+  }
+}
+
 // An http frontend cannot hand its requests to a tcp backend (HAProxy 2.6
 // refuses it; the other way round is allowed).
 void checkModes(const Config& cfg, const ProxyConfig& px, Diag& diag) {
@@ -135,6 +158,7 @@ void validate(Config& cfg, Diag& diag) {
     if (px.isBackend()) checkServers(px, diag);
     checkTimeouts(px, diag);
     checkHttpOnlyOptions(px, diag);
+    checkLayer7Backend(px, diag);
   }
 }
 

@@ -75,6 +75,21 @@ void addForwardedFor(HttpHead& head, const ProxyConfig& fe, const ProxyConfig& b
   head.add(name, ipText(client));
 }
 
+// What the persistence cookie logic needs to know of a backend's servers.
+std::vector<persist::ServerInfo> cookieServers(BackendRt& be) {
+  std::vector<persist::ServerInfo> v;
+  v.reserve(be.servers().size());
+  for (const ServerRt& s : be.servers())
+    v.push_back({s.cfg->opt.cookie, s.up()});
+  return v;
+}
+
+int64_t unixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 } // namespace
 
 HttpStream::HttpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
@@ -135,6 +150,8 @@ void HttpStream::beginTransaction() {
   status_ = -1;
   bytesOut_ = 0;
   termState_ = "--";
+  ckFlags_ = "--";
+  ck_ = {};
   tR_ = tr_ = -1;
   reqStart_ = idleSince_ = Clock::now();
   reqWall_ = std::chrono::system_clock::now();
@@ -266,6 +283,11 @@ void HttpStream::onRequestHead() {
     }
   }
   connMode_ = effectiveConnMode(fcfg, bcfg);
+  if (!bcfg.cookie.name.empty()) {
+    ck_ = persist::processRequest(bcfg.cookie, bcfg.persist, cookieServers(*be_), head, unixNow());
+    if (persist::showsInLog(bcfg.cookie))
+      ckFlags_ = {static_cast<char>(ck_.status), static_cast<char>(persist::ServerCookie::None)};
+  }
   addForwardedFor(head, fcfg, bcfg, peer_);
   bool upgrade = m.upgrade || m.methodKind == http1::Method::Connect;
   if (!upgrade) {
@@ -276,6 +298,7 @@ void HttpStream::onRequestHead() {
     else if (!m.http11())
       head.add("connection", "keep-alive");
   }
+  lbKey_ = requestKey(bcfg, head, peer_.ip());
   sHead_ = serialize(head, true);
   state_ = State::Connecting;
   // The connection starts once the bytes already buffered after the head
@@ -383,6 +406,20 @@ bool HttpStream::onResponseHead() {
   if (r.stops()) {
     replyAndClose(r.reply.status, "PH", buildResponse(r, &bcfg));
     return false;
+  }
+  if (!bcfg.cookie.name.empty()) {
+    persist::ResponseContext pc;
+    pc.server = connector_->server();
+    pc.direct = ck_.server && pc.server == ck_.server && !connector_->redispatched();
+    auto method = reqParser_.message().methodKind;
+    pc.post = method == http1::Method::Post;
+    pc.safeMethod = method == http1::Method::Get || method == http1::Method::Head ||
+                    method == http1::Method::Options || method == http1::Method::Trace;
+    pc.lastDate = ck_.lastDate;
+    pc.firstDate = ck_.firstDate;
+    pc.now = unixNow();
+    auto sc = persist::processResponse(bcfg.cookie, cookieServers(*be_), pc, head);
+    if (persist::showsInLog(bcfg.cookie)) ckFlags_[1] = static_cast<char>(sc);
   }
   if (m.framing == http1::Framing::Tunnel) {
     tunnelAfter_ = true;
@@ -598,7 +635,7 @@ void HttpStream::stepOnce() {
       // `http-reuse safe`: the first request of a connection gets a
       // connection of its own; later ones may take an idle one.
       bool mayReuse = nTransactions_ > 0 && connMode_ == HttpConnMode::KeepAlive;
-      connector_->start(*be_, hashAddress(peer_.ip()), mayReuse);
+      connector_->start(*be_, lbKey_, mayReuse, ck_.server);
     }
     return;
   case State::Exchange: {
@@ -836,6 +873,9 @@ void HttpStream::log() {
     e.status = status_;
     e.bytesRead = bytesOut_;
     e.termState = termState_;
+    // A redispatch away from the cookie's server marks the cookie DOWN (HAProxy).
+    if (ck_.server && connector_->redispatched() && ckFlags_ != "--") ckFlags_[0] = 'D';
+    e.cookieState = ckFlags_;
     e.actconn = d_.actconn();
     e.feconn = fe_.feconn;
     e.beconn = be ? be->beconn : 0;

@@ -36,9 +36,11 @@
 // they are rewritten.
 #include "common/loop.h"
 #include "common/values.h"
+#include "proxyd/balancer.h"
 #include "proxyd/buffer.h"
 #include "proxyd/config.h"
 #include "proxyd/http1.h"
+#include "proxyd/persist.h"
 #include "proxyd/server_pool.h"
 #include "proxyd/stream.h"
 
@@ -156,6 +158,9 @@ private:
   int status_ = -1;
   long long bytesOut_ = 0;
   std::string termState_ = "--";
+  PickKey lbKey_;              // what the backend's balancer hashes
+  persist::RequestResult ck_;  // the request's persistence cookie
+  std::string ckFlags_ = "--"; // %tsc's cookie characters
   std::chrono::system_clock::time_point reqWall_;
   TimePoint reqStart_{}, headAt_{}, sentAt_{}, lastClient_{}, lastServer_{}, idleSince_{};
   long tR_ = -1, tr_ = -1;

@@ -116,7 +116,7 @@ std::string formatHttpLog(const HttpLogEntry& e, bool utc) {
   s += std::to_string(e.bytesRead);
   s += " - - ";
   s += e.termState.size() == 2 ? e.termState : std::string("--");
-  s += "--";
+  s += e.cookieState.size() == 2 ? e.cookieState : std::string("--");
   s += ' ' + std::to_string(e.actconn) + '/' + std::to_string(e.feconn) + '/' +
        std::to_string(e.beconn) + '/' + std::to_string(e.srvConn) + '/';
   if (e.redispatched) s += '+';

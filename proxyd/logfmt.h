@@ -98,6 +98,7 @@ struct HttpLogEntry {
   int status = -1;              // %ST: status sent to the client; -1: none
   long long bytesRead = 0;      // %B: bytes sent to the client, head included
   std::string termState = "--"; // %ts, the first two characters of %tsc
+  std::string cookieState = "--"; // %tsc's last two: persistence cookie (request, response)
   int actconn = 0, feconn = 0, beconn = 0, srvConn = 0;
   int retries = 0;
   bool redispatched = false;

@@ -226,6 +226,7 @@ void serverRow(std::string& out, const ProxyView& p, const ServerView& s) {
     r[REQ_TOT] = num(c.reqTotal);
   }
   r[ADDR] = s.addrText();
+  r[COOKIE] = s.cookie;
   r[MODE] = p.http ? "http" : "tcp";
   r[SRV_ICUR] = "0";
   zero(r, IDLE_CONN_CUR, USED_CONN_CUR);
@@ -287,6 +288,7 @@ void backendRow(std::string& out, const ProxyView& p) {
   }
   zero(r, COMP_IN, COMP_RSP);
   r[MODE] = p.http ? "http" : "tcp";
+  r[COOKIE] = p.cookie;
   r[ALGO] = p.algo;
   r[UWEIGHT] = std::to_string(t.weight);
   zero(r, AGG_SERVER_STATUS, AGG_CHECK_STATUS);

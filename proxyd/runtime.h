@@ -87,6 +87,7 @@ struct ServerView {
   long lastChangeSec = 0;   // since the last state change
   long downtimeSec = 0;
   uint64_t needConnEst = 0; // need_conn_est: connections HAProxy estimates it needs
+  std::string cookie;       // `cookie VALUE` (the "cookie" column)
   Counters c;
   // "addr" column: "ip:port", IPv6 in brackets.
   std::string addrText() const;
@@ -105,6 +106,7 @@ struct ProxyView {
   Counters fe;
   // backend
   std::string algo = "roundrobin"; // as written in `balance`
+  std::string cookie;              // the backend's `cookie` name (the "cookie" column)
   bool dynamicWeights = true;      // false: static-rr, map-based hashing
   bool allbackups = false;
   int fullconn = 0;         // slim of BACKEND (HAProxy: 10% of the

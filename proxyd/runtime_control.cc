@@ -29,13 +29,18 @@ std::string algoName(const ProxyConfig& p) {
   case BalanceAlgo::First: return "first";
   case BalanceAlgo::Source: return "source";
   case BalanceAlgo::Random: return "random";
+  case BalanceAlgo::Uri: return "uri";
+  case BalanceAlgo::UrlParam: return "url_param";
+  case BalanceAlgo::Hdr: return "hdr";
   }
   return "roundrobin";
 }
 
 bool dynamicWeights(const ProxyConfig& p) {
   if (p.balance == BalanceAlgo::StaticRr) return false;
-  if (p.balance == BalanceAlgo::Source && p.hashType == HashType::MapBased) return false;
+  bool hashing = p.balance == BalanceAlgo::Source || p.balance == BalanceAlgo::Uri ||
+                 p.balance == BalanceAlgo::UrlParam || p.balance == BalanceAlgo::Hdr;
+  if (hashing && p.hashType == HashType::MapBased) return false;
   return true;
 }
 
@@ -142,6 +147,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
     if (pv.backend) {
       BackendRt* be = d_.backend(static_cast<int>(i));
       pv.algo = algoName(p);
+      pv.cookie = p.cookie.name;
       pv.dynamicWeights = dynamicWeights(p);
       pv.allbackups = p.allbackups;
       // HAProxy's default fullconn: 10% of the maxconn of the frontends
@@ -179,6 +185,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
           sv.weight = s.weight;
           sv.initialWeight = s.cfg->opt.weight;
           sv.maxconn = s.maxconn;
+          sv.cookie = s.cfg->opt.cookie;
           sv.maxqueue = s.cfg->opt.maxqueue;
           sv.check.enabled = s.cfg->opt.check;
           sv.check.rise = s.cfg->opt.rise;

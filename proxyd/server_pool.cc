@@ -121,11 +121,13 @@ ServerConnector::~ServerConnector() {
   releaseSlot();
 }
 
-void ServerConnector::start(BackendRt& be, uint64_t hash, bool allowPool) {
+void ServerConnector::start(BackendRt& be, const PickKey& key, bool allowPool,
+                            std::optional<size_t> direct) {
   cancel();
   releaseSlot();
   be_ = &be;
-  hash_ = hash;
+  key_ = key;
+  direct_ = direct;
   allowPool_ = allowPool;
   server_.reset();
   retriesLeft_ = be.cfg().retries;
@@ -137,8 +139,18 @@ void ServerConnector::start(BackendRt& be, uint64_t hash, bool allowPool) {
   assign(std::nullopt);
 }
 
+// The cookie's server while it is not being avoided (a full one makes the
+// stream wait in the queue), else the balancer's choice.
+BackendRt::PickOutcome ServerConnector::choose(std::optional<size_t> avoid) {
+  if (direct_ && !avoid) {
+    if (be_->servers()[*direct_].full()) return {BackendRt::PickStatus::AllFull, 0};
+    return {BackendRt::PickStatus::Picked, *direct_};
+  }
+  return be_->pick(key_, avoid);
+}
+
 void ServerConnector::assign(std::optional<size_t> avoid) {
-  auto p = be_->pick(hash_, avoid);
+  auto p = choose(avoid);
   switch (p.status) {
   case BackendRt::PickStatus::Picked:
     if (phase_ == Phase::Queued)
@@ -173,7 +185,7 @@ void ServerConnector::assign(std::optional<size_t> avoid) {
 
 void ServerConnector::onQueueTurn() {
   if (phase_ != Phase::Queued) return;
-  auto p = be_->pick(hash_);
+  auto p = choose(std::nullopt);
   if (p.status == BackendRt::PickStatus::NoServer) {
     fail(ConnectFailure::NoServer);
     return;

@@ -78,10 +78,14 @@ public:
   ServerConnector(const ServerConnector&) = delete;
   ServerConnector& operator=(const ServerConnector&) = delete;
 
-  // Picks a server of `be` (by `hash` for hashing balancers) and connects.
+  // Picks a server of `be` (by `key` for hashing balancers) and connects.
   // `allowPool`: an idle pooled connection to the picked server may be used.
+  // `direct`: the server a persistence cookie designates, used without
+  // asking the balancer (waiting in the queue while it is full); only a
+  // redispatch (`option redispatch`, last retry) leaves it.
   // Resets the per-attempt figures (tw, tc, retries...).
-  void start(BackendRt& be, uint64_t hash, bool allowPool);
+  void start(BackendRt& be, const PickKey& key, bool allowPool,
+             std::optional<size_t> direct = std::nullopt);
   // The backend queue's turn for the owner.
   void onQueueTurn();
   // Stops waiting or connecting (leaves the queue, closes a half-open
@@ -103,6 +107,7 @@ public:
 private:
   enum class Phase { Idle, Queued, Connecting, RetryWait };
   void assign(std::optional<size_t> avoid);
+  BackendRt::PickOutcome choose(std::optional<size_t> avoid);
   void connectTo(size_t server);
   void onConnectResult(int err, bool timedOut);
   void onTimer();
@@ -114,7 +119,8 @@ private:
   std::function<void(int)> connected_;
   std::function<void(ConnectFailure)> failed_;
   BackendRt* be_ = nullptr;
-  uint64_t hash_ = 0;
+  PickKey key_;
+  std::optional<size_t> direct_;
   bool allowPool_ = false;
   Phase phase_ = Phase::Idle;
   int fd_ = -1;

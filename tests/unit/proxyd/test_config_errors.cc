@@ -9,7 +9,7 @@ TEST_CASE("an unknown keyword is an error in every section type", "[config][erro
   auto o = parse("global\n"
                  "  tune.bufsize 1\n"
                  "defaults\n"
-                 "  cookie x\n"
+                 "  persist rdp-cookie\n"
                  "frontend f\n"
                  "  bind :80\n"
                  "  stick-table type ip size 1m\n"
@@ -20,7 +20,7 @@ TEST_CASE("an unknown keyword is an error in every section type", "[config][erro
                  "  timeout tarpit 1s\n"
                  "  stats enable\n");
   CHECK(has(o.errors, "t.cfg:2: unsupported keyword 'tune.bufsize'"));
-  CHECK(has(o.errors, "t.cfg:4: unsupported keyword 'cookie'"));
+  CHECK(has(o.errors, "t.cfg:4: unsupported keyword 'persist'"));
   CHECK(has(o.errors, "t.cfg:7: unsupported keyword 'stick-table'"));
   CHECK(has(o.errors, "t.cfg:9: unsupported keyword 'option httpchk'"));
   CHECK(has(o.errors, "t.cfg:12: unsupported keyword 'timeout tarpit'"));
@@ -42,9 +42,9 @@ TEST_CASE("other HAProxy sections are refused once and their lines skipped", "[c
 
 TEST_CASE("unknown server options are errors naming the keyword", "[config][errors]") {
   auto o = parse("backend b\n"
-                 "  server s 127.0.0.1:80 check cookie s1 ssl\n"
+                 "  server s 127.0.0.1:80 check track s1 ssl\n"
                  "  default-server slowstart 10s\n");
-  CHECK(has(o.errors, "t.cfg:2: unsupported keyword 'cookie' on server line"));
+  CHECK(has(o.errors, "t.cfg:2: unsupported keyword 'track' on server line"));
   CHECK_FALSE(has(o.errors, "'s1'")); // the rest of the line is not guessed at
   CHECK(has(o.errors, "t.cfg:3: unsupported keyword 'slowstart' on default-server line"));
 }
@@ -144,14 +144,14 @@ TEST_CASE("features not supported yet are refused with a clear message", "[confi
                  "  default_backend b\n"
                  "  timeout client 1s\n"
                  "backend b\n"
-                 "  balance uri\n"
-                 "  hash-type consistent djb2\n"
-                 "  hash-type consistent sdbm avalanche\n");
+                 "  balance rdp-cookie\n"
+                 "  hash-type consistent djb2 fast\n"
+                 "  cookie SRV insert dynamic\n");
   CHECK(has(o.errors, "t.cfg:2:32: 'stats socket' : 'expose-fd' is not supported (proxyd "
                       "reloads by restarting, it never passes its listeners to a new process)"));
-  CHECK(has(o.errors, "t.cfg:10:11: balance 'uri' is not supported yet"));
-  CHECK(has(o.errors, "t.cfg:11:24: hash function 'djb2' is not supported yet"));
-  CHECK(has(o.errors, "t.cfg:12:29: hash modifier 'avalanche' is not supported yet"));
+  CHECK(has(o.errors, "t.cfg:10:11: balance 'rdp-cookie' is not supported yet"));
+  CHECK(has(o.errors, "t.cfg:11:29: 'hash-type' only supports 'avalanche' as a modifier"));
+  CHECK(has(o.errors, "t.cfg:12:21: 'cookie' option 'dynamic' is not supported"));
   CHECK(o.errors.size() == 4);
   CHECK(o.config.proxies[0].mode == Mode::Http); // mode http is supported
 }
