@@ -32,6 +32,8 @@ namespaces deleted) on every exit path.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import math
 import os
 import random
@@ -139,10 +141,11 @@ class VipWatch(threading.Thread):
         self.stop_ev = threading.Event()
         self.checking = False      # after the first convergence
         self.off_lan = False       # a host is cut off (until reconverged)
+        self.phase = "up"          # what the test is doing (for reports)
         self.samples: list[tuple[float, bool, bool]] = []  # (time, lb1, lb2)
         self.checked = 0
         self.skipped = 0
-        self.both: list[float] = []
+        self.both: list[tuple[float, str]] = []
         self.error = ""
 
     def run(self) -> None:
@@ -165,7 +168,7 @@ class VipWatch(threading.Thread):
                     else:
                         self.checked += 1
                         if a1 and h_b and a2:
-                            self.both.append(t)
+                            self.both.append((t, self.phase))
                 self.stop_ev.wait(max(0.0, SAMPLE_S - (time.monotonic() - t0)))
         except Exception as e:  # reported by the test
             self.error = repr(e)
@@ -176,6 +179,66 @@ class VipWatch(threading.Thread):
             if s[0] >= since and s[i]:
                 return s[0]
         return None
+
+
+class AddrMonitor:
+    """`ip -ts monitor address` in both hosts: when each one added and
+    deleted the VIP, to the microsecond (the kernel's events, not samples)."""
+
+    def __init__(self):
+        self.procs = {}
+        for h in (MASTER, BACKUP):
+            self.procs[h] = subprocess.Popen(["ip", "-n", lab.ns(h), "-ts", "monitor", "address"],
+                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                             text=True)
+        self.result: dict | None = None
+        time.sleep(0.1)  # let both subscribe before the initial state is read
+        self.initial = {h: holds(h) for h in (MASTER, BACKUP)}
+        self.t0 = time.time()
+
+    def stop(self) -> dict[str, list[tuple[float, bool]]]:
+        """Stops the monitors; per host, (time, holds) transitions."""
+        if self.result is not None:
+            return self.result
+        out = {}
+        for h, p in self.procs.items():
+            if p.poll() is None:
+                p.terminate()
+            try:
+                text, _ = p.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                text, _ = p.communicate(timeout=5)
+            ev = []
+            for line in text.splitlines():
+                m = re.match(r"\[(\S+)\] (Deleted )?\S+ eth0\s+inet (\S+)/", line)
+                if m and m.group(3) == VIP:
+                    t = datetime.datetime.fromisoformat(m.group(1)).timestamp()
+                    ev.append((t, m.group(2) is None))
+            out[h] = ev
+        self.result = out
+        return out
+
+
+def overlaps(events: dict, initial: dict, t0: float, t1: float,
+             excluded: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Intervals within [t0, t1] when both hosts held the VIP, outside the
+    excluded intervals."""
+    cuts = sorted({t0, t1} | {t for h in events for t, _ in events[h] if t0 < t < t1})
+    held = {h: initial[h] for h in events}
+    idx = {h: 0 for h in events}
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        for h in events:
+            while idx[h] < len(events[h]) and events[h][idx[h]][0] <= a:
+                held[h] = events[h][idx[h]][1]
+                idx[h] += 1
+        if all(held.values()) and not any(x <= a and b <= y for x, y in excluded):
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+    return out
 
 
 def client_log(full: bool = False) -> list[tuple]:
@@ -246,6 +309,9 @@ class Run:
         self.master_conf = Conf(MASTER)
         self.backup_conf = Conf(BACKUP)
         self.backup_prio = 0
+        self.excluded: list[tuple[float, float]] = []  # host off the LAN
+        self.off_lan_since = 0.0
+        self.monitor: AddrMonitor | None = None
 
     def converged(self) -> tuple[bool, str]:
         st = lab.load()
@@ -292,8 +358,10 @@ class Run:
             # At a random point of the MASTER's advert interval, not always
             # at the same phase (convergence follows the adverts' rhythm).
             time.sleep(random.uniform(0, jitter))
+        self.watch.phase = name
         if cut:
             self.watch.off_lan = True
+            self.off_lan_since = time.time()
         t_fault = time.time()
         lab.fault(cmd, MASTER)
         try:
@@ -314,10 +382,14 @@ class Run:
             check(served, f"{name}: the client is not served by {BACKUP}")
             check(took < bound, f"{name}: outage {took_ms:.0f} ms >= bound {bound * 1000:.0f} ms")
         finally:
+            self.watch.phase = f"restore after {name}"
             try:
                 self.converge(f"after {name}")
             finally:
+                if self.watch.off_lan:
+                    self.excluded.append((self.off_lan_since, time.time()))
                 self.watch.off_lan = False
+                self.watch.phase = "between faults"
 
     def test_kill_proxy(self) -> None:
         self.fault("proxyd SIGKILL", "kill-proxy", 0.300, 2.0)
@@ -346,8 +418,17 @@ class Run:
         check(not w.error, f"VIP sampler failed: {w.error}")
         print(f"  VIP samples checked: {w.checked} (+{w.skipped} while a host was off the LAN), "
               f"both hosts holding it: {len(w.both)}", flush=True)
+        if self.monitor:
+            # For the report: the exact overlaps (a handover: the new MASTER
+            # adds the VIP before the old one hears it and removes its own).
+            ev = self.monitor.stop()
+            ov = overlaps(ev, self.monitor.initial, self.t_checking, time.time(), self.excluded)
+            longest = max((b - a for a, b in ov), default=0.0)
+            print(f"  ip monitor: both held the VIP {len(ov)} times (handovers), longest "
+                  f"{longest * 1000:.1f} ms", flush=True)
         check(w.checked >= 200, f"too few VIP samples ({w.checked})")
-        check(not w.both, f"both hosts held the VIP at {w.both[:5]}")
+        check(not w.both, "both hosts held the VIP at samples " + ", ".join(
+            f"{t:.3f} ({phase})" for t, phase in w.both[:5]))
 
 
 def stale_cleanup() -> None:
@@ -380,10 +461,13 @@ def main() -> int:
     passed = failed = 0
     stale_cleanup()
     watch = VipWatch(TEST_BUDGET_S)
+    run = None
     try:
         lab.up(os.path.join(SRC, "build"), proxyd=PROXYD, vrrpd=VRRPD)
         run = Run(watch)
         run.converge("lab up")
+        run.monitor = AddrMonitor()
+        run.t_checking = time.time()
         watch.start()
         watch.checking = True
         names = ["test_kill_proxy", "test_hang_proxy", "test_cut_master", "test_stop_vrrpd"]
@@ -408,6 +492,9 @@ def main() -> int:
         print(f"FAIL setup: {e}", flush=True)
         traceback.print_exc()
     finally:
+        if run is not None and run.monitor is not None:
+            with contextlib.suppress(Exception):
+                run.monitor.stop()
         watch.stop_ev.set()
         if watch.is_alive():
             watch.join(timeout=5)
