@@ -201,6 +201,38 @@ def test_proxyd_unit_commands_fork_and_write_the_pidfile():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_vrrpd_unit_check_runs_what_it_can_and_refuses_the_rest():
+    """vrrpd.service's ExecStartPre as systemd runs it ($$ is a literal $):
+    exit 0 for the installed config and for one that only lacks
+    enable_script_security (vrrpd -t: 5, vrrpd runs it), non-zero for one
+    with errors (vrrpd -t: 3)."""
+    with staged() as (d, _):
+        unit = os.path.join(d, "etc/systemd/system/vrrpd.service")
+        tmp = tempfile.mkdtemp(prefix="vrrpd-unit-")
+        try:
+            insecure = os.path.join(tmp, "insecure.conf")
+            with open(insecure, "w") as f:
+                f.write('vrrp_script s {\n  script "/bin/true"\n}\n'
+                        "vrrp_instance X {\n  interface lo\n  virtual_router_id 1\n  priority 100\n"
+                        "  virtual_ipaddress {\n    198.18.0.1\n  }\n  track_script {\n    s\n  }\n}\n")
+            broken = os.path.join(tmp, "broken.conf")
+            with open(broken, "w") as f:
+                f.write("vrrp_instance X {\n  interface lo\n  virtual_router_id 1\n  priority 300\n}\n")
+            sbin = os.path.join(d, "usr/local/sbin")
+            cases = [(os.path.join(d, "etc/vrrpd/keepalived.conf"), True), (insecure, True), (broken, False)]
+            for conf, ok in cases:
+                for key in ("ExecStartPre", "ExecReload"):
+                    argv = unit_commands(unit, key, {"CONFIG": conf, "PIDFILE": "/nonexistent"})[0]
+                    argv = [a.replace("$$", "$").replace("/usr/local/sbin", sbin) for a in argv]
+                    r = subprocess.run(argv, env=dict(os.environ, CONFIG=conf), capture_output=True,
+                                       text=True, timeout=10)
+                    check((r.returncode == 0) == ok,
+                          f"{key} on {os.path.basename(conf)}: exit {r.returncode}, want "
+                          f"{'0' if ok else 'non-zero'}\n{r.stderr}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_sysctl_file_applies_in_a_fresh_netns():
     if os.geteuid() != 0:
         raise Skip("needs root (a network namespace)")
