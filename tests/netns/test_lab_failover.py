@@ -24,6 +24,11 @@ All along, from the first convergence on, a thread samples both hosts' eth0
 addresses every 20 ms (`ip -n NS addr`) and the test asserts that the two
 never hold the VIP at once (a host that is off the LAN is left out until
 the pair has converged again: cut off, it cannot see the other's adverts).
+`ip -ts monitor address` in both hosts also records every add and delete of
+the VIP; the test prints how long both held it at the handovers (the new
+MASTER adds it before the old one removes its own: a few ms, as keepalived).
+The cut and vrrpd faults are injected at a random point of the advert
+interval. Arguments select scenarios by substring (e.g. `cut`).
 
 The lab runs beside a lab of the main job if one is up (LAB_RUN, LAB_TAG).
 Root only; everything is bounded; the lab is taken down (by pid, and its
