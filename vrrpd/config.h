@@ -70,6 +70,9 @@ struct GlobalDefs {
   int garpMasterRepeat = 5;
   Micros garpMasterRefresh{0}; // 0: no refresh
   int garpMasterRefreshRepeat = 1;
+  // vrrp_garp_lower_prio_repeat/_delay; unset: the garp_master values above
+  std::optional<int> garpLowerPrioRepeat;
+  std::optional<Micros> garpLowerPrioDelay;
   Micros garpInterval{0};
   Micros gnaInterval{0};
   bool vrrpStrict = false;
@@ -166,6 +169,10 @@ struct VrrpInstance {
   int garpMasterRepeat = 5;
   Micros garpMasterRefresh{0};
   int garpMasterRefreshRepeat = 1;
+  // garp_lower_prio_repeat/_delay: GARPs when a lower priority advert
+  // arrives while MASTER (keepalived: the global values, 0 in strict mode)
+  int garpLowerPrioRepeat = 5;
+  Micros garpLowerPrioDelay = seconds(5);
   ScriptCommand notifyMaster, notifyBackup, notifyFault, notifyStop, notify;
   bool smtpAlert = false;
   bool accept = true;

@@ -257,6 +257,20 @@ void completeInstance(Draft& dr, InstanceDraft& d, Diag& diag) {
   vi.garpMasterRepeat = d.garpMasterRepeat.value_or(g.garpMasterRepeat);
   vi.garpMasterRefresh = d.garpMasterRefresh.value_or(g.garpMasterRefresh);
   vi.garpMasterRefreshRepeat = d.garpMasterRefreshRepeat.value_or(g.garpMasterRefreshRepeat);
+  // keepalived: unset -> the global lower-prio values, themselves defaulting
+  // to the global garp_master ones; 0 in strict mode.
+  vi.garpLowerPrioRepeat =
+      d.garpLowerPrioRepeat.value_or(vi.strict ? 0 : g.garpLowerPrioRepeat.value_or(g.garpMasterRepeat));
+  vi.garpLowerPrioDelay = d.garpLowerPrioDelay.value_or(
+      vi.strict ? Micros(0) : g.garpLowerPrioDelay.value_or(g.garpMasterDelay));
+  if (vi.strict && vi.garpLowerPrioRepeat) {
+    diag.warn(vi.loc, tag(vi) + "Strict mode requires no repeat garps. resetting");
+    vi.garpLowerPrioRepeat = 0;
+  }
+  if (vi.strict && vi.garpLowerPrioDelay.count()) {
+    diag.warn(vi.loc, tag(vi) + "Strict mode requires no repeat garp delay. resetting");
+    vi.garpLowerPrioDelay = Micros(0);
+  }
   for (VirtualIp& v : vi.vips)
     if (v.dev.empty()) v.dev = vi.interface;
   for (VirtualIp& v : vi.excludedVips)

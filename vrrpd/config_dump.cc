@@ -161,6 +161,8 @@ void emitInstance(YAML::Emitter& y, const VrrpInstance& v) {
   kv(y, "preempt_delay", dur(v.preemptDelay));
   kv(y, "garp_master_delay", dur(v.garpMasterDelay));
   kv(y, "garp_master_repeat", v.garpMasterRepeat);
+  kv(y, "garp_lower_prio_delay", dur(v.garpLowerPrioDelay));
+  kv(y, "garp_lower_prio_repeat", v.garpLowerPrioRepeat);
   kv(y, "garp_master_refresh", dur(v.garpMasterRefresh));
   kv(y, "garp_master_refresh_repeat", v.garpMasterRefreshRepeat);
   command(y, "notify_master", v.notifyMaster);

@@ -84,6 +84,16 @@ void garpMasterRepeat(G& d, const NodeRef& r) {
   if (auto v = r.intArg(0, 0, 1000)) d.cfg.global.garpMasterRepeat = *v;
 }
 
+void garpLowerPrioDelay(G& d, const NodeRef& r) {
+  if (!r.line(1, 1, "a number of seconds")) return;
+  if (auto v = r.intArg(0, 0, 86400)) d.cfg.global.garpLowerPrioDelay = seconds(*v);
+}
+
+void garpLowerPrioRepeat(G& d, const NodeRef& r) {
+  if (!r.line(1, 1, "a count")) return;
+  if (auto v = r.intArg(0, 0, 1000)) d.cfg.global.garpLowerPrioRepeat = *v;
+}
+
 void garpMasterRefresh(G& d, const NodeRef& r) {
   if (!r.line(1, 1, "a number of seconds")) return;
   if (auto v = r.intArg(0, 0, 86400)) d.cfg.global.garpMasterRefresh = seconds(*v);
@@ -128,7 +138,7 @@ void scriptUser(G& d, const NodeRef& r) {
   if (r.nargs() == 2) d.cfg.global.scriptGroup = r.arg(1);
 }
 
-constexpr std::array<Keyword<G>, 20> kGlobal = {{
+constexpr std::array<Keyword<G>, 22> kGlobal = {{
     {"router_id", routerId},
     {"notification_email", notificationEmail},
     {"notification_email_from", emailFrom},
@@ -142,6 +152,8 @@ constexpr std::array<Keyword<G>, 20> kGlobal = {{
     {"vrrp_garp_master_repeat", garpMasterRepeat},
     {"vrrp_garp_master_refresh", garpMasterRefresh},
     {"vrrp_garp_master_refresh_repeat", garpMasterRefreshRepeat},
+    {"vrrp_garp_lower_prio_delay", garpLowerPrioDelay},
+    {"vrrp_garp_lower_prio_repeat", garpLowerPrioRepeat},
     {"vrrp_garp_interval", garpInterval},
     {"vrrp_gna_interval", gnaInterval},
     {"vrrp_strict", vrrpStrict},

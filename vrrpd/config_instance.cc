@@ -286,6 +286,14 @@ void garpRepeat(I& d, const NodeRef& r) {
   if (!r.line(1, 1, "a count")) return;
   if (auto v = r.intArg(0, 0, 1000)) d.garpMasterRepeat = *v;
 }
+void garpLowerDelay(I& d, const NodeRef& r) {
+  if (!r.line(1, 1, "a number of seconds")) return;
+  if (auto v = r.intArg(0, 0, 86400)) d.garpLowerPrioDelay = seconds(*v);
+}
+void garpLowerRepeat(I& d, const NodeRef& r) {
+  if (!r.line(1, 1, "a count")) return;
+  if (auto v = r.intArg(0, 0, 1000)) d.garpLowerPrioRepeat = *v;
+}
 void garpRefresh(I& d, const NodeRef& r) {
   if (!r.line(1, 1, "a number of seconds")) return;
   if (auto v = r.intArg(0, 0, 86400)) d.garpMasterRefresh = seconds(*v);
@@ -348,7 +356,7 @@ void oldUnicastChecksum(I& d, const NodeRef& r) {
   d.vi.oldUnicastChecksum = r.nargs() == 0;
 }
 
-constexpr std::array<Keyword<I>, 35> kInstance = {{
+constexpr std::array<Keyword<I>, 37> kInstance = {{
     {"state", state},
     {"interface", interface},
     {"virtual_router_id", vrid},
@@ -371,6 +379,8 @@ constexpr std::array<Keyword<I>, 35> kInstance = {{
     {"garp_master_repeat", garpRepeat},
     {"garp_master_refresh", garpRefresh},
     {"garp_master_refresh_repeat", garpRefreshRepeat},
+    {"garp_lower_prio_delay", garpLowerDelay},
+    {"garp_lower_prio_repeat", garpLowerRepeat},
     {"notify_master", notifyMaster},
     {"notify_backup", notifyBackup},
     {"notify_fault", notifyFault},

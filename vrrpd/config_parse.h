@@ -84,8 +84,8 @@ struct InstanceDraft {
   std::optional<bool> strict;
   std::optional<bool> smtpAlert;
   std::optional<bool> skipCheckAdvAddr;
-  std::optional<Micros> garpMasterDelay, garpMasterRefresh;
-  std::optional<int> garpMasterRepeat, garpMasterRefreshRepeat;
+  std::optional<Micros> garpMasterDelay, garpMasterRefresh, garpLowerPrioDelay;
+  std::optional<int> garpMasterRepeat, garpMasterRefreshRepeat, garpLowerPrioRepeat;
   bool vipWritten = false;               // virtual_ipaddress had lines (maybe refused)
   bool unicastKeyword = false;           // unicast_src_ip written (peers or not)
   std::vector<TrackDraft> scriptWeights; // parallel to vi.trackScripts

@@ -59,6 +59,8 @@ Instance::Instance(Daemon& d, const VrrpInstance& cfg) : d_(d), cfg_(cfg) {
   fcfg_.garpMasterDelay = cfg.garpMasterDelay;
   fcfg_.garpRefresh = cfg.garpMasterRefresh;
   fcfg_.garpRefreshRepeat = cfg.garpMasterRefreshRepeat;
+  fcfg_.garpLowerPrioRepeat = cfg.garpLowerPrioRepeat;
+  fcfg_.garpLowerPrioDelay = cfg.garpLowerPrioDelay;
   const fsm::Timer kinds[] = {fsm::Timer::MasterDown, fsm::Timer::Advert, fsm::Timer::GarpDelay,
                               fsm::Timer::GarpLowerPrio};
   for (auto k : kinds) {

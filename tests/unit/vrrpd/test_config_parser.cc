@@ -34,6 +34,8 @@ TEST_CASE("a minimal instance gets keepalived's defaults", "[config][defaults]")
   CHECK(v.garpMasterRepeat == 5);
   CHECK(v.garpMasterRefresh == seconds(0));
   CHECK(v.garpMasterRefreshRepeat == 1);
+  CHECK(v.garpLowerPrioRepeat == 5); // keepalived: the garp_master defaults
+  CHECK(v.garpLowerPrioDelay == seconds(5));
   REQUIRE(v.vips.size() == 1);
   CHECK(v.vips[0].addr.str() == "198.18.0.222/32");
   CHECK(v.vips[0].dev == "eth0");
@@ -77,6 +79,31 @@ TEST_CASE("global GARP settings are the instances' defaults; instance lines over
   CHECK(b.garpMasterRefreshRepeat == 3);
   CHECK(o.config.global.garpInterval == milliseconds(1));
   CHECK(o.config.global.gnaInterval == milliseconds(500));
+}
+
+TEST_CASE("garp_lower_prio: global garp_master values, then the global lower-prio ones, "
+          "then the instance's; 0 in strict mode", "[config][defaults]") {
+  auto o = parse("global_defs {\n vrrp_garp_master_delay 10\n vrrp_garp_master_repeat 2\n}\n" +
+                 instance() + "  garp_master_repeat 7\n}\n" + instance("VI_2", 52) +
+                 "  garp_lower_prio_repeat 1\n  garp_lower_prio_delay 0\n}\n");
+  INFO(joined(o.messages));
+  REQUIRE(o.ok());
+  // The instance's own garp_master_repeat does not count: keepalived takes
+  // the global values.
+  CHECK(o.config.instances[0].garpLowerPrioRepeat == 2);
+  CHECK(o.config.instances[0].garpLowerPrioDelay == seconds(10));
+  CHECK(o.config.instances[1].garpLowerPrioRepeat == 1);
+  CHECK(o.config.instances[1].garpLowerPrioDelay == seconds(0));
+
+  auto g = parse("global_defs {\n vrrp_garp_lower_prio_repeat 3\n vrrp_garp_lower_prio_delay 4\n}\n" +
+                 instance() + "}\n");
+  REQUIRE(g.ok());
+  CHECK(only(g).garpLowerPrioRepeat == 3);
+  CHECK(only(g).garpLowerPrioDelay == seconds(4));
+
+  auto st = parse(instance() + "  strict_mode\n  garp_lower_prio_repeat 2\n}\n");
+  CHECK(only(st).garpLowerPrioRepeat == 0);
+  CHECK(joined(st.messages).find("Strict mode requires no repeat garps") != std::string::npos);
 }
 
 TEST_CASE("global_defs keywords are read", "[config][global]") {
