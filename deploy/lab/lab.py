@@ -54,46 +54,85 @@ NOTIFY = f"""#!/bin/sh
 echo "$(date +%H:%M:%S.%N | cut -c1-12) $*" >> {RUN}/transitions.log
 """
 
-# The client: one request to the VIP every 20 ms, 200 ms timeout; a line per
-# request: start time, 1/0 (a 200 answer or not), body (or why it failed:
-# timeout, ConnectionRefusedError, status_503...), end time. Bounded: it
-# stops by itself after MAX_SECONDS.
+# The client: a request to the VIP starts every 20 ms whatever the earlier
+# ones are doing (several may be in flight), each with 200 ms for the whole
+# exchange (connect, send, the answer), so an outage is seen with a 20 ms
+# resolution and not in steps of the timeout. A line per request, written
+# when it ends (so lines are not in start order): start time, 1/0 (a 200
+# answer or not), body (or why it failed: timeout, ConnectionRefusedError,
+# status_503...), end time. Bounded: it stops by itself after MAX_SECONDS.
 PROBE = r"""
-import socket, sys, time
+import errno, selectors, socket, sys, time
 MAX_SECONDS = 4 * 3600
+EVERY, TIMEOUT = 0.02, 0.2
+REQ = b"GET / HTTP/1.1\r\nHost: vip\r\nConnection: close\r\n\r\n"
 out = open(sys.argv[1], "a", buffering=1)
+sel = selectors.DefaultSelector()
 t_end = time.monotonic() + MAX_SECONDS
-while time.monotonic() < t_end:
-    t0 = time.monotonic()
-    start = time.time()
-    body = "-"
+next_start = time.monotonic()
+
+def finish(p, ok, body):
     try:
-        # 200 ms for the whole request: connect, send, the answer.
-        s = socket.create_connection(("198.18.0.222", 80), timeout=0.2)
-        s.sendall(b"GET / HTTP/1.1\r\nHost: vip\r\nConnection: close\r\n\r\n")
-        data = b""
-        while len(data) < 4096:
-            left = 0.2 - (time.monotonic() - t0)
-            if left <= 0:
-                raise socket.timeout()
-            s.settimeout(left)
+        sel.unregister(p["s"])
+    except (KeyError, ValueError):
+        pass
+    p["s"].close()
+    out.write(f"{p['wall']:.4f} {1 if ok else 0} {body} {time.time():.4f}\n")
+
+def done_reading(p):
+    head, _, rest = p["data"].partition(b"\r\n\r\n")
+    status = head.split(b"\r\n")[0].split(b" ")
+    if status[0].startswith(b"HTTP/1.") and status[1:2] == [b"200"]:
+        finish(p, True, rest.decode(errors="replace").strip().replace(" ", "_") or "-")
+    else:
+        finish(p, False, "status_" + (b"_".join(status[1:2]).decode(errors="replace") or "none"))
+
+live = []
+while time.monotonic() < t_end:
+    now = time.monotonic()
+    if now >= next_start:
+        next_start += EVERY
+        if next_start < now:  # never burst after a stall
+            next_start = now + EVERY
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        p = {"s": s, "t0": now, "wall": time.time(), "data": b"", "sent": False}
+        err = s.connect_ex(("198.18.0.222", 80))
+        if err not in (0, errno.EINPROGRESS):
+            finish(p, False, errno.errorcode.get(err, str(err)))
+        else:
+            sel.register(s, selectors.EVENT_WRITE, p)
+            live.append(p)
+    wait = max(0.0, min(next_start - time.monotonic(),
+                        min((q["t0"] + TIMEOUT for q in live), default=next_start) - time.monotonic()))
+    for key, ev in sel.select(wait):
+        p = key.data
+        s = p["s"]
+        try:
+            if not p["sent"]:
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    raise OSError(err, "connect")
+                s.sendall(REQ)
+                p["sent"] = True
+                sel.modify(s, selectors.EVENT_READ, p)
+                continue
             chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-        head, _, rest = data.partition(b"\r\n\r\n")
-        status = head.split(b"\r\n")[0].split(b" ")
-        ok = status[0].startswith(b"HTTP/1.") and status[1:2] == [b"200"]
-        body = rest.decode(errors="replace").strip().replace(" ", "_") or "-"
-        if not ok:
-            body = "status_" + (b"_".join(status[1:2]).decode(errors="replace") or "none")
-    except socket.timeout:
-        ok, body = False, "timeout"
-    except OSError as e:
-        ok, body = False, type(e).__name__
-    out.write(f"{start:.4f} {1 if ok else 0} {body} {time.time():.4f}\n")
-    time.sleep(max(0.0, 0.02 - (time.monotonic() - t0)))
+            if chunk:
+                p["data"] += chunk
+                if len(p["data"]) < 4096:
+                    continue
+            done_reading(p)
+            live.remove(p)
+        except OSError as e:
+            name = "ConnectionRefusedError" if e.errno == errno.ECONNREFUSED else (
+                type(e).__name__ if type(e) is not OSError else errno.errorcode.get(e.errno, "OSError"))
+            finish(p, False, name)
+            live.remove(p)
+    now = time.monotonic()
+    for p in [q for q in live if now - q["t0"] >= TIMEOUT]:
+        finish(p, False, "timeout")
+        live.remove(p)
 """
 
 

@@ -2,9 +2,10 @@
 """The seed's two-host lab (deploy/lab/lab.py, conf/lab/*) end to end: the
 client's outage when the MASTER fails, as issue 5 defines it.
 
-The lab's client requests the VIP (198.18.0.222:80) from the client
-namespace every 20 ms with a 200 ms timeout and logs each request (start,
-ok, body, end). The outage of a fault is the longest run of failed requests:
+The lab's client starts a request to the VIP (198.18.0.222:80) from the
+client namespace every 20 ms, each with a 200 ms timeout (several may be in
+flight, so failures are seen with a 20 ms resolution, not in steps of the
+timeout) and logs each request (start, ok, body, end). The outage of a fault is the longest run of failed requests:
 from the start of the first failed request to the end of the next successful
 one. Measured and asserted, with lb1 the MASTER:
 
@@ -22,11 +23,14 @@ lb2 BACKUP, the client served) within a bound.
 
 All along, from the first convergence on, a thread samples both hosts' eth0
 addresses every 20 ms (`ip -n NS addr`) and the test asserts that the two
-never hold the VIP at once (a host that is off the LAN is left out until
-the pair has converged again: cut off, it cannot see the other's adverts).
-`ip -ts monitor address` in both hosts also records every add and delete of
-the VIP; the test prints how long both held it at the handovers (the new
-MASTER adds it before the old one removes its own: a few ms, as keepalived).
+never hold the VIP at once once a handover has converged (a host that is
+off the LAN is left out until the pair has converged again: cut off, it
+cannot see the other's adverts). `ip -ts monitor address` in both hosts
+records every add and delete of the VIP: at a handover the new MASTER adds
+it before the old one hears its advert and removes its own (a few ms, as
+with keepalived: VRRP's preemption); a sample falling in such an overlap is
+not a failure, but every overlap must stay under 50 ms, and a sample with
+two holders outside any overlap fails the test.
 The cut and vrrpd faults are injected at a random point of the advert
 interval. Arguments select scenarios by substring (e.g. `cut`).
 
@@ -63,6 +67,8 @@ import lab  # noqa: E402
 VIP = lab.VIP
 MASTER, BACKUP = "lb1", "lb2"
 SAMPLE_S = 0.02
+SAMPLE_WINDOW_S = 0.25  # one A,B,A sample: three `ip -n` runs (slow under load)
+HANDOVER_MAX_S = 0.05   # longest acceptable overlap of two holders at a handover
 CONVERGE_S = 15.0   # bound for the pair to settle after `up` or `restore`
 TEST_BUDGET_S = 200.0  # the whole test (issue: < 4 min)
 
@@ -255,14 +261,19 @@ def client_log(full: bool = False) -> list[tuple]:
             if len(w) == 4:  # a line being written has fewer fields
                 r = (float(w[0]), w[1] == "1", float(w[3]))
                 out.append(r + (w[2],) if full else r)
+    out.sort()  # requests overlap: lines are written as they end
     return out
 
 
 def failures(since: float, until: float) -> str:
-    """The failed requests around a fault, times relative to it (ms)."""
-    return ", ".join(f"{(s - since) * 1000:.0f}..{(e - since) * 1000:.0f} {why}"
-                     for s, ok, e, why in client_log(full=True)
-                     if not ok and e >= since and s <= until)
+    """The failed requests around a fault, times relative to it (ms): the
+    first and last three when there are many."""
+    items = [f"{(s - since) * 1000:.0f}..{(e - since) * 1000:.0f} {why}"
+             for s, ok, e, why in client_log(full=True)
+             if not ok and e >= since and s <= until]
+    if len(items) > 8:
+        items = items[:3] + [f"... {len(items) - 6} more ..."] + items[-3:]
+    return ", ".join(items)
 
 
 def outage(since: float) -> tuple[float, int]:
@@ -337,9 +348,8 @@ class Run:
         return True, ""
 
     def converge(self, what: str) -> None:
-        """The pair settled (see converged), then ten requests in a row
-        started since then succeeded (the client asks one at a time, so no
-        request left over from the last handover is still in flight)."""
+        """The pair settled (see converged), then the last ten requests
+        started since then succeeded."""
         t0 = time.monotonic()
         why = [""]
 
@@ -432,8 +442,24 @@ class Run:
             print(f"  ip monitor: both held the VIP {len(ov)} times (handovers), longest "
                   f"{longest * 1000:.1f} ms", flush=True)
         check(w.checked >= 200, f"too few VIP samples ({w.checked})")
-        check(not w.both, "both hosts held the VIP at samples " + ", ".join(
-            f"{t:.3f} ({phase})" for t, phase in w.both[:5]))
+        if not self.monitor:
+            check(not w.both, "both hosts held the VIP at samples " + ", ".join(
+                f"{t:.3f} ({phase})" for t, phase in w.both[:5]))
+            return
+        # A handover is not converged until the old MASTER has heard the new
+        # one's first advert: both hold the VIP for those few ms (VRRP's
+        # preemption, keepalived's too). A sample may fall in that window;
+        # any other sample with both holders is a failure, and no overlap
+        # may last longer than a handover does (HANDOVER_MAX_S).
+        check(longest < HANDOVER_MAX_S,
+              f"both hosts held the VIP for {longest * 1000:.1f} ms (more than a handover)")
+        unexplained = [(t, phase) for t, phase in w.both
+                       if not any(a <= t + SAMPLE_WINDOW_S and b >= t for a, b in ov)]
+        if len(unexplained) < len(w.both):
+            print(f"  {len(w.both) - len(unexplained)} sample(s) fell in a handover's overlap",
+                  flush=True)
+        check(not unexplained, "both hosts held the VIP outside any handover, at samples " +
+              ", ".join(f"{t:.3f} ({phase})" for t, phase in unexplained[:5]))
 
 
 def stale_cleanup() -> None:
