@@ -68,6 +68,13 @@ struct ProxyLineCtx {
   bool isDefaults() const { return px.cap == 0; }
 };
 void parseProxyLine(const ProxyLineCtx& c);
+// `log-format FORMAT` in defaults/frontend/listen (config_log.cc; ignored
+// in backends, as HAProxy does).
+void parseLogFormatLine(const ProxyLineCtx& c, size_t arg);
+// Compiles a frontend's traffic log format into px.logFormatCompiled
+// (config_log.cc), reporting errors at the log-format line. Runs after the
+// mode is final.
+void compileLogFormat(ProxyConfig& px, Diag& diag);
 // "frontend", "backend", "listen" or "defaults"; HAProxy calls a listen a
 // "proxy" in its post-parse messages, as `proxyWord` does.
 std::string sectionName(const ProxyConfig& px);

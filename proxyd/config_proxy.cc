@@ -236,6 +236,7 @@ void parseTcpLog(const ProxyLineCtx& c, size_t arg, bool) {
   c.px.tcplog = true;
   c.px.httplog = false;
   c.px.httplogClf = false;
+  c.px.logFormat.clear();
 }
 
 void parseHttpLog(const ProxyLineCtx& c, size_t arg, bool) {
@@ -251,6 +252,7 @@ void parseHttpLog(const ProxyLineCtx& c, size_t arg, bool) {
   c.px.httplog = true;
   c.px.httplogClf = clf;
   c.px.tcplog = false;
+  c.px.logFormat.clear();
 }
 
 void parseLog(const ProxyLineCtx& c, size_t arg, bool negate) {
@@ -267,6 +269,9 @@ void parseLog(const ProxyLineCtx& c, size_t arg, bool negate) {
   if (auto t = parseLogTarget(c.l, arg)) c.px.logs.push_back(*t);
 }
 
+void logFormatLine(const ProxyLineCtx& c, size_t arg, bool) {
+  parseLogFormatLine(c, arg);
+}
 void serverLine(const ProxyLineCtx& c, size_t, bool) {
   parseServerLine(c);
 }
@@ -289,7 +294,7 @@ void httpResponseLine(const ProxyLineCtx& c, size_t, bool) {
   parseHttpResponseLine(c);
 }
 
-constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
+constexpr std::array<ProxyKw, 35> kProxyKeywords = {{
     // name                      side  defaults strict negatable
     {"mode", ANY, true, false, false, parseMode},
     {"bind", FE, false, false, false, parseBind},
@@ -315,6 +320,7 @@ constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
     {"option allbackups", BE, true, false, true, parseFlag<&ProxyConfig::allbackups>},
     {"option tcplog", FE, true, false, false, parseTcpLog},
     {"option httplog", FE, true, false, false, parseHttpLog},
+    {"log-format", ANY, true, false, false, logFormatLine},
     {"option dontlognull", FE, true, false, true, parseFlag<&ProxyConfig::dontlognull>},
     {"option tcp-check", BE, true, false, false, parseFlag<&ProxyConfig::tcpCheck>},
     {"option http-server-close", ANY, true, false, true, parseConnMode<HttpConnMode::ServerClose>},

@@ -135,6 +135,7 @@ void validate(Config& cfg, Diag& diag) {
     if (px.isBackend()) checkServers(px, diag);
     checkTimeouts(px, diag);
     checkHttpOnlyOptions(px, diag);
+    if (px.isFrontend()) compileLogFormat(px, diag);
   }
 }
 

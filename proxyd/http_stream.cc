@@ -277,6 +277,12 @@ void HttpStream::onRequestHead() {
 
 void HttpStream::onServerConnected(int fd) {
   sfd_ = fd;
+  if (const auto& lf = fe_.cfg().logFormatCompiled; lf && (lf->uses("bi") || lf->uses("bp"))) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+      srvLocal_ = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
+  }
   serverEof_ = serverShut_ = false;
   sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_,
                                             [this](unsigned r) { onServerEvent(r); });
@@ -804,56 +810,52 @@ void HttpStream::dropServer(bool reusable) {
 void HttpStream::log() {
   if (logged_) return;
   logged_ = true;
+  std::optional<common::SockAddr> srvLocal = std::exchange(srvLocal_, std::nullopt);
   const auto& fcfg = fe_.cfg();
-  if (!fe_.logger || (!fcfg.httplog && !fcfg.tcplog)) return;
+  if (!fe_.logger || !fcfg.logFormatCompiled) return;
   // "Null": the client sent nothing at all (a probe), as HAProxy counts it.
   if (fcfg.dontlognull && !reqStarted_) return;
   auto now = Clock::now();
   auto srv = connector_->server();
   BackendRt* be = be_;
-  if (fcfg.httplog) {
-    HttpLogEntry e;
-    e.clientAddr = peer_;
-    e.requestTime = reqWall_;
-    e.frontend = fe_.name();
-    e.backend = be ? be->name() : fe_.name();
-    e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
-    e.tR = tR_;
-    e.tw = be ? connector_->tw() : -1;
-    e.tc = be ? connector_->tc() : -1;
-    e.tr = tr_;
-    e.ta = msBetween(reqStart_, now);
-    e.status = status_;
-    e.bytesRead = bytesOut_;
-    e.termState = termState_;
-    e.actconn = d_.actconn();
-    e.feconn = fe_.feconn;
-    e.beconn = be ? be->beconn : 0;
-    e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
-    e.retries = be ? connector_->retries() : 0;
-    e.redispatched = be && connector_->redispatched();
-    e.backendQueue = be ? connector_->queuePosBe() : 0;
-    e.requestLine = reqLine_;
-    fe_.logger->log(common::kInfo, formatHttpLog(e));
-  } else {
-    TcpLogEntry e;
-    e.clientAddr = peer_;
+  LogRecord e;
+  e.clientAddr = peer_;
+  e.frontendAddr = local_;
+  e.backendSrcAddr = srvLocal;
+  if (srv && be) e.serverAddr = be->servers()[*srv].cfg->addr;
+  // Idle time before this request (keep-alive); HAProxy's %t of a later
+  // request is the end of the previous one, %tr its first byte.
+  e.ti = std::max(0L, msBetween(idleSince_, reqStart_));
+  e.requestTime = reqWall_;
+  e.acceptTime = reqWall_ - std::chrono::milliseconds(e.ti);
+  e.frontend = fe_.name();
+  e.backend = be ? be->name() : fe_.name();
+  e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
+  e.tR = tR_;
+  e.tw = be ? connector_->tw() : -1;
+  e.tc = be ? connector_->tc() : -1;
+  e.tr = tr_;
+  e.ta = msBetween(reqStart_, now);
+  e.tt = e.ti + e.ta;
+  e.status = status_;
+  e.bytesOut = bytesOut_;
+  e.termState = termState_;
+  e.actconn = d_.actconn();
+  e.feconn = fe_.feconn;
+  e.beconn = be ? be->beconn : 0;
+  e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
+  e.retries = be ? connector_->retries() : 0;
+  e.redispatched = be && connector_->redispatched();
+  e.backendQueue = be ? connector_->queuePosBe() : 0;
+  e.requestLine = reqLine_;
+  fillProcessFacts(e);
+  if (!fcfg.httplog && fcfg.logFormat.empty()) {
+    // option tcplog in mode http: the line's %t is the request's start and
+    // %Tt runs from there, as before.
     e.acceptTime = reqWall_;
-    e.frontend = fe_.name();
-    e.backend = be ? be->name() : fe_.name();
-    e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
-    e.tw = be ? connector_->tw() : -1;
-    e.tc = be ? connector_->tc() : -1;
-    e.tt = msBetween(reqStart_, now);
-    e.bytesRead = bytesOut_;
-    e.termState = termState_;
-    e.actconn = d_.actconn();
-    e.feconn = fe_.feconn;
-    e.beconn = be ? be->beconn : 0;
-    e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
-    e.retries = be ? connector_->retries() : 0;
-    fe_.logger->log(common::kInfo, formatTcpLog(e));
+    e.tt = e.ta;
   }
+  fe_.logger->log(common::kInfo, fcfg.logFormatCompiled->format(e));
 }
 
 // Ends the stream. `ts`: the termination state to log for a transaction in

@@ -107,6 +107,7 @@ private:
   int sfd_ = -1;
   common::SockAddr peer_;
   common::SockAddr local_;
+  std::optional<common::SockAddr> srvLocal_; // our end towards the server, for %bi/%bp
   common::FdWatcherPtr cw_;
   common::FdWatcherPtr sw_;
   common::TimerPtr timer_;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <netinet/in.h>
+#include <unistd.h>
 
 namespace proxyd {
 
@@ -271,8 +272,11 @@ common::Result<LogFormat> LogFormat::compile(std::string_view fmt, bool httpMode
                          "'%%'.");
     if (d->avail == Avail::Http && !httpMode)
       return common::err("format variable '" + name + "' is reserved for HTTP mode.");
-    if (d->avail == Avail::Unsupported)
-      return common::err("format variable '" + name + "' is not supported yet.");
+    // %U would need a per-request count of the client's bytes that the
+    // HTTP stream does not keep.
+    if (d->avail == Avail::Unsupported || (d->var == V::BytesIn && httpMode))
+      return common::err("format variable '" + name + "' is not supported yet" +
+                         (d->var == V::BytesIn ? " in HTTP mode." : "."));
     i = end;
     if (d->var == V::Option) {
       defOpts = opts;
@@ -427,6 +431,13 @@ std::string_view pathOnly(std::string_view uri) {
 
 } // namespace
 
+bool LogFormat::uses(std::string_view name) const {
+  for (const Node& n : nodes_) {
+    if (n.kind == Node::Kind::Var && n.text == name) return true;
+  }
+  return false;
+}
+
 std::string LogFormat::format(const LogRecord& r, bool utc) const {
   std::string out;
   out.reserve(256);
@@ -557,6 +568,16 @@ void commonFields(LogRecord& r, const common::SockAddr& client, const std::strin
 }
 
 } // namespace
+
+void fillProcessFacts(LogRecord& r) {
+  static const std::string host = [] {
+    char buf[256] = "";
+    if (gethostname(buf, sizeof buf - 1) != 0) buf[0] = '\0';
+    return std::string(buf);
+  }();
+  r.hostname = host;
+  r.pid = static_cast<long>(getpid());
+}
 
 std::string formatTcpLog(const TcpLogEntry& e, bool utc) {
   static const LogFormat fmt = compiled(kTcpLogFormat);

@@ -163,6 +163,9 @@ struct LogRecord {
   std::string hostname;                  // %H
 };
 
+// Fills the facts about the process itself (%pid, %H).
+void fillProcessFacts(LogRecord& r);
+
 class LogFormat {
 public:
   // One compiled piece of the format.
@@ -187,6 +190,9 @@ public:
   std::string format(const LogRecord& r, bool utc = false) const;
 
   const std::vector<Node>& nodes() const { return nodes_; }
+  // True when the format has the variable `name` (e.g. "bi"), so a caller
+  // can skip collecting facts nobody prints.
+  bool uses(std::string_view name) const;
 
 private:
   std::vector<Node> nodes_;
