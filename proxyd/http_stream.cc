@@ -175,7 +175,7 @@ void HttpStream::processRequest() {
       }
       if (r.event == http1::Event::NeedMore) return;
       if (r.event == http1::Event::Error) {
-        replyAndClose(r.error.status, "PR");
+        replyH1Error(r.error.status, "PR");
         return;
       }
       if (r.event == http1::Event::Head) {
@@ -190,7 +190,7 @@ void HttpStream::processRequest() {
     case http1::Event::Error:
       // A bad body: refused before the server saw it when it came with the
       // head; otherwise the server connection is dropped.
-      replyAndClose(r.error.status, "PR");
+      replyH1Error(r.error.status, "PR");
       return;
     case http1::Event::End:
       reqDone_ = true;
@@ -417,7 +417,13 @@ void HttpStream::replyAndClose(int status, const char* ts, std::string body) {
   dropServer(false);
   status_ = status;
   termState_ = ts;
-  cOut_ = body.empty() ? errorResponse(status, &errorProxy()) : std::move(body);
+  if (body.empty()) body = errorResponse(status, be_ ? &be_->cfg() : nullptr, &fe_.cfg());
+  // HAProxy's H1 layer ends the head with "connection: close" when the
+  // request asked to close (HTTP/1.0, Connection: close, httpclose).
+  const ProxyConfig& fc = fe_.cfg();
+  bool closeAsked = headSeen_ && (!reqKeepAlive_ || effectiveConnMode(fc, be_ ? be_->cfg() : fc) ==
+                                                        HttpConnMode::Close);
+  cOut_ = closeAsked ? withConnectionClose(std::move(body)) : std::move(body);
   respPending_ = 0;
   generated_ = true;
   clientKeepAlive_ = false;
@@ -425,8 +431,11 @@ void HttpStream::replyAndClose(int status, const char* ts, std::string body) {
   again_ = true;
 }
 
-const ProxyConfig& HttpStream::errorProxy() const {
-  return be_ ? be_->cfg() : fe_.cfg();
+// What HAProxy's H1 layer answers itself: a request it cannot parse, or one
+// that did not come within timeout http-request.
+void HttpStream::replyH1Error(int parserStatus, const char* ts) {
+  int status = h1ErrorStatus(parserStatus);
+  replyAndClose(status, ts, h1ErrorResponse(status));
 }
 
 // ---- I/O ------------------------------------------------------------------
@@ -750,7 +759,7 @@ void HttpStream::onTimer() {
         return;
       }
     } else if (expired(reqStart_, ft.httpRequest) || expired(lastClient_, ft.client)) {
-      replyAndClose(408, "cR");
+      replyH1Error(408, "cR");
     }
     break;
   case State::Exchange:

@@ -83,6 +83,7 @@ private:
   // Answers `status` with an error page (or `body` when given), logs the
   // transaction with `ts`, and closes the client once it is written.
   void replyAndClose(int status, const char* ts, std::string body = {});
+  void replyH1Error(int parserStatus, const char* ts);
 
   // I/O
   void onClientEvent(unsigned ready);
@@ -99,7 +100,6 @@ private:
   void log();
   void finish(const char* ts, bool graceful);
 
-  const ProxyConfig& errorProxy() const;
 
   Daemon& d_;
   FrontendRt& fe_;
