@@ -247,7 +247,8 @@ std::string withConnectionClose(std::string response) {
   // Already there (HAProxy's raw pages carry one): leave the head alone.
   for (std::size_t pos = response.find("\r\n") + 2; pos <= end;) {
     std::size_t next = response.find("\r\n", pos);
-    if (next - pos >= 11 && http1::iequals(std::string_view(response).substr(pos, 11), "connection:"))
+    if (next - pos >= 11 &&
+        http1::iequals(std::string_view(response).substr(pos, 11), "connection:"))
       return response;
     pos = next + 2;
   }

@@ -100,7 +100,6 @@ private:
   void log();
   void finish(const char* ts, bool graceful);
 
-
   Daemon& d_;
   FrontendRt& fe_;
   int cfd_;

@@ -36,7 +36,6 @@ std::string formatLogDate(std::chrono::system_clock::time_point t, bool utc) {
   return buf;
 }
 
-
 std::string quoteRequestLine(std::string_view line) {
   if (line.empty()) return "\"<BADREQ>\"";
   static const char kHex[] = "0123456789ABCDEF";
@@ -75,15 +74,64 @@ enum LogOpt : unsigned { OptQuote = 1, OptHex = 2, OptEsc = 4 };
 
 enum class V {
   Option, // %o: sets the flags of the variables that follow
-  ClientIp, ClientPort, FrontendIp, FrontendPort, BackendIp, BackendPort, ServerIp, ServerPort,
-  AcceptDate, RequestDate, RequestDateGmt, RequestDateLocal, AcceptDateGmt, AcceptDateLocal,
-  AcceptTs, AcceptMs,
-  FrontendTransport, Frontend, Backend, Server, Hostname, Pid, UniqueId,
-  Th, Ti, TR, Tw, Tc, Tr, Ta, Tt, Tq, Tu,
-  Status, BytesOut, BytesIn, TermState, TermStateCookie,
-  Actconn, Feconn, Beconn, SrvConn, Retries, SrvQueue, BackendQueue,
-  Request, Method, Path, PathOnly, Query, Uri, Version,
-  ReqHeaders, RespHeaders, ReqHeadersList, RespHeadersList, ReqCookie, RespCookie,
+  ClientIp,
+  ClientPort,
+  FrontendIp,
+  FrontendPort,
+  BackendIp,
+  BackendPort,
+  ServerIp,
+  ServerPort,
+  AcceptDate,
+  RequestDate,
+  RequestDateGmt,
+  RequestDateLocal,
+  AcceptDateGmt,
+  AcceptDateLocal,
+  AcceptTs,
+  AcceptMs,
+  FrontendTransport,
+  Frontend,
+  Backend,
+  Server,
+  Hostname,
+  Pid,
+  UniqueId,
+  Th,
+  Ti,
+  TR,
+  Tw,
+  Tc,
+  Tr,
+  Ta,
+  Tt,
+  Tq,
+  Tu,
+  Status,
+  BytesOut,
+  BytesIn,
+  TermState,
+  TermStateCookie,
+  Actconn,
+  Feconn,
+  Beconn,
+  SrvConn,
+  Retries,
+  SrvQueue,
+  BackendQueue,
+  Request,
+  Method,
+  Path,
+  PathOnly,
+  Query,
+  Uri,
+  Version,
+  ReqHeaders,
+  RespHeaders,
+  ReqHeadersList,
+  RespHeadersList,
+  ReqCookie,
+  RespCookie,
 };
 
 enum class Avail { Any, Http, Unsupported };
@@ -253,8 +301,8 @@ common::Result<LogFormat> LogFormat::compile(std::string_view fmt, bool httpMode
       size_t close = fmt.find(']', j + 1);
       if (close == std::string_view::npos)
         return common::err("missing ']' after '" + std::string(fmt.substr(j + 1)) + "'.");
-      return common::err("sample fetch expressions ('%" + std::string(fmt.substr(j, close + 1 - j)) +
-                         "') are not supported yet.");
+      return common::err("sample fetch expressions ('%" +
+                         std::string(fmt.substr(j, close + 1 - j)) + "') are not supported yet.");
     }
     if (!braces && !isAlpha(fmt[j])) {
       return common::err("unexpected variable name near '" + std::string(1, fmt[j]) +
@@ -442,6 +490,8 @@ std::string LogFormat::format(const LogRecord& r, bool utc) const {
   std::string out;
   out.reserve(256);
   bool lastSpace = true; // no separator at the start, nor two in a row
+  const bool badreq = r.requestLine.empty();
+  const ReqParts rp = splitRequest(r.requestLine);
   for (const Node& n : nodes_) {
     if (n.kind == Node::Kind::Separator) {
       if (!lastSpace) out += ' ';
@@ -454,8 +504,6 @@ std::string LogFormat::format(const LogRecord& r, bool utc) const {
       continue;
     }
     unsigned o = n.opts;
-    bool badreq = r.requestLine.empty();
-    ReqParts rp = splitRequest(r.requestLine);
     switch (static_cast<V>(n.var)) {
     case V::Option:
       continue;
@@ -464,20 +512,48 @@ std::string LogFormat::format(const LogRecord& r, bool utc) const {
     case V::ReqHeadersList:
     case V::RespHeadersList:
       continue; // no captures: nothing, and the separator is not doubled
-    case V::ClientIp: ip(out, r.clientAddr, o); break;
-    case V::ClientPort: port(out, r.clientAddr, o); break;
-    case V::FrontendIp: ip(out, r.frontendAddr, o); break;
-    case V::FrontendPort: port(out, r.frontendAddr, o); break;
-    case V::BackendIp: ip(out, r.backendSrcAddr, o); break;
-    case V::BackendPort: port(out, r.backendSrcAddr, o); break;
-    case V::ServerIp: ip(out, r.serverAddr, o); break;
-    case V::ServerPort: port(out, r.serverAddr, o); break;
-    case V::AcceptDate: out += formatLogDate(r.acceptTime, utc); break;
-    case V::RequestDate: out += formatLogDate(r.requestTime, utc); break;
-    case V::RequestDateGmt: out += dateWithZone(r.requestTime, true); break;
-    case V::RequestDateLocal: out += dateWithZone(r.requestTime, utc); break;
-    case V::AcceptDateGmt: out += dateWithZone(r.acceptTime, true); break;
-    case V::AcceptDateLocal: out += dateWithZone(r.acceptTime, utc); break;
+    case V::ClientIp:
+      ip(out, r.clientAddr, o);
+      break;
+    case V::ClientPort:
+      port(out, r.clientAddr, o);
+      break;
+    case V::FrontendIp:
+      ip(out, r.frontendAddr, o);
+      break;
+    case V::FrontendPort:
+      port(out, r.frontendAddr, o);
+      break;
+    case V::BackendIp:
+      ip(out, r.backendSrcAddr, o);
+      break;
+    case V::BackendPort:
+      port(out, r.backendSrcAddr, o);
+      break;
+    case V::ServerIp:
+      ip(out, r.serverAddr, o);
+      break;
+    case V::ServerPort:
+      port(out, r.serverAddr, o);
+      break;
+    case V::AcceptDate:
+      out += formatLogDate(r.acceptTime, utc);
+      break;
+    case V::RequestDate:
+      out += formatLogDate(r.requestTime, utc);
+      break;
+    case V::RequestDateGmt:
+      out += dateWithZone(r.requestTime, true);
+      break;
+    case V::RequestDateLocal:
+      out += dateWithZone(r.requestTime, utc);
+      break;
+    case V::AcceptDateGmt:
+      out += dateWithZone(r.acceptTime, true);
+      break;
+    case V::AcceptDateLocal:
+      out += dateWithZone(r.acceptTime, utc);
+      break;
     case V::AcceptTs: {
       long long ms = epochMs(r.acceptTime);
       long long s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
@@ -497,51 +573,121 @@ std::string LogFormat::format(const LogRecord& r, bool utc) const {
       out += buf;
       break;
     }
-    case V::FrontendTransport: text(out, r.frontend + (r.frontendTls ? "~" : ""), o); break;
-    case V::Frontend: text(out, r.frontend, o); break;
-    case V::Backend: text(out, r.backend.empty() ? r.frontend : r.backend, o); break;
-    case V::Server: text(out, r.server.empty() ? "<NOSRV>" : r.server, o); break;
-    case V::Hostname: text(out, r.hostname, o); break;
-    case V::Pid: num(out, r.pid); break;
-    case V::UniqueId: text(out, "", o); break;
-    case V::Th: num(out, r.th); break;
-    case V::Ti: num(out, r.ti); break;
-    case V::TR: num(out, r.tR); break;
-    case V::Tw: num(out, r.tw); break;
-    case V::Tc: num(out, r.tc); break;
-    case V::Tr: num(out, r.tr); break;
-    case V::Ta: num(out, r.ta, r.logasap); break;
-    case V::Tt: num(out, r.tt, r.logasap); break;
-    case V::Tq: num(out, r.tR < 0 ? -1 : r.th + r.ti + r.tR); break;
-    case V::Tu: num(out, r.tt < 0 ? -1 : r.tt - r.ti, r.logasap); break;
-    case V::Status: num(out, r.status); break;
-    case V::BytesOut: num(out, r.bytesOut, r.logasap); break;
-    case V::BytesIn: num(out, r.bytesIn); break;
-    case V::TermState: out += r.termState.size() == 2 ? r.termState : std::string("--"); break;
+    case V::FrontendTransport:
+      text(out, r.frontend + (r.frontendTls ? "~" : ""), o);
+      break;
+    case V::Frontend:
+      text(out, r.frontend, o);
+      break;
+    case V::Backend:
+      text(out, r.backend.empty() ? r.frontend : r.backend, o);
+      break;
+    case V::Server:
+      text(out, r.server.empty() ? "<NOSRV>" : r.server, o);
+      break;
+    case V::Hostname:
+      text(out, r.hostname, o);
+      break;
+    case V::Pid:
+      num(out, r.pid);
+      break;
+    case V::UniqueId:
+      text(out, "", o);
+      break;
+    case V::Th:
+      num(out, r.th);
+      break;
+    case V::Ti:
+      num(out, r.ti);
+      break;
+    case V::TR:
+      num(out, r.tR);
+      break;
+    case V::Tw:
+      num(out, r.tw);
+      break;
+    case V::Tc:
+      num(out, r.tc);
+      break;
+    case V::Tr:
+      num(out, r.tr);
+      break;
+    case V::Ta:
+      num(out, r.ta, r.logasap);
+      break;
+    case V::Tt:
+      num(out, r.tt, r.logasap);
+      break;
+    case V::Tq:
+      num(out, r.tR < 0 ? -1 : r.th + r.ti + r.tR);
+      break;
+    case V::Tu:
+      num(out, r.tt < 0 ? -1 : r.tt - r.ti, r.logasap);
+      break;
+    case V::Status:
+      num(out, r.status);
+      break;
+    case V::BytesOut:
+      num(out, r.bytesOut, r.logasap);
+      break;
+    case V::BytesIn:
+      num(out, r.bytesIn);
+      break;
+    case V::TermState:
+      out += r.termState.size() == 2 ? r.termState : std::string("--");
+      break;
     case V::TermStateCookie:
       out += r.termState.size() == 2 ? r.termState : std::string("--");
       out += "--";
       break;
-    case V::Actconn: num(out, r.actconn); break;
-    case V::Feconn: num(out, r.feconn); break;
-    case V::Beconn: num(out, r.beconn); break;
-    case V::SrvConn: num(out, r.srvConn); break;
-    case V::Retries: num(out, r.retries, r.redispatched); break;
-    case V::SrvQueue: num(out, r.srvQueue); break;
-    case V::BackendQueue: num(out, r.backendQueue); break;
-    case V::Request: encoded(out, badreq ? "<BADREQ>" : r.requestLine, o); break;
-    case V::Method: encoded(out, badreq ? "<BADREQ>" : rp.method, o); break;
-    case V::Uri: encoded(out, badreq ? "<BADREQ>" : rp.uri, o); break;
-    case V::Version: encoded(out, badreq ? "<BADREQ>" : rp.version, o); break;
-    case V::Path: encoded(out, badreq ? "<BADREQ>" : rp.uri.substr(0, rp.uri.find('?')), o); break;
-    case V::PathOnly: encoded(out, badreq ? "<BADREQ>" : pathOnly(rp.uri), o); break;
+    case V::Actconn:
+      num(out, r.actconn);
+      break;
+    case V::Feconn:
+      num(out, r.feconn);
+      break;
+    case V::Beconn:
+      num(out, r.beconn);
+      break;
+    case V::SrvConn:
+      num(out, r.srvConn);
+      break;
+    case V::Retries:
+      num(out, r.retries, r.redispatched);
+      break;
+    case V::SrvQueue:
+      num(out, r.srvQueue);
+      break;
+    case V::BackendQueue:
+      num(out, r.backendQueue);
+      break;
+    case V::Request:
+      encoded(out, badreq ? "<BADREQ>" : r.requestLine, o);
+      break;
+    case V::Method:
+      encoded(out, badreq ? "<BADREQ>" : rp.method, o);
+      break;
+    case V::Uri:
+      encoded(out, badreq ? "<BADREQ>" : rp.uri, o);
+      break;
+    case V::Version:
+      encoded(out, badreq ? "<BADREQ>" : rp.version, o);
+      break;
+    case V::Path:
+      encoded(out, badreq ? "<BADREQ>" : rp.uri.substr(0, rp.uri.find('?')), o);
+      break;
+    case V::PathOnly:
+      encoded(out, badreq ? "<BADREQ>" : pathOnly(rp.uri), o);
+      break;
     case V::Query: {
       size_t q = rp.uri.find('?');
       encoded(out, badreq ? "<BADREQ>" : q == std::string_view::npos ? "" : rp.uri.substr(q), o);
       break;
     }
     case V::ReqCookie:
-    case V::RespCookie: text(out, "", o); break;
+    case V::RespCookie:
+      text(out, "", o);
+      break;
     }
     lastSpace = false;
   }

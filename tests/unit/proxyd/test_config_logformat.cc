@@ -25,8 +25,7 @@ TEST_CASE("log-format compiles for the frontend, after its mode is known", "[con
   CHECK(px.logFormatCompiled->uses("HM"));
 }
 
-TEST_CASE("an unknown log-format variable is an error at the log-format line",
-          "[config][logfmt]") {
+TEST_CASE("an unknown log-format variable is an error at the log-format line", "[config][logfmt]") {
   auto o = parse(fe("http", "  log-format \"%ci %zz\"\n"));
   CHECK(has(o.errors, "t.cfg:9: failed to parse log-format : no such format variable 'zz'. If "
                       "you wanted to emit the '%' character verbatim, you need to use '%%'."));
@@ -83,8 +82,7 @@ TEST_CASE("log-format in a backend is ignored with HAProxy's warning", "[config]
   auto o = parse(std::string(kTimeouts) + "backend be\n  log-format %zz\n" +
                  "  server s1 127.0.0.1:9000\n");
   REQUIRE(o.ok());
-  CHECK(has(o.warnings,
-            "t.cfg:7: backend 'be' : 'log-format' directive is ignored in backends."));
+  CHECK(has(o.warnings, "t.cfg:7: backend 'be' : 'log-format' directive is ignored in backends."));
 }
 
 TEST_CASE("log-format-sd and sample fetches are refused clearly", "[config][logfmt]") {

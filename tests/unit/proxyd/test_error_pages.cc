@@ -34,8 +34,7 @@ TEST_CASE("connection: close goes last in the head, once", "[http][errors]") {
   CHECK(withConnectionClose("").empty());
 }
 
-TEST_CASE("errorfiles are sent as HAProxy's internal form re-serializes them",
-          "[http][errors]") {
+TEST_CASE("errorfiles are sent as HAProxy's internal form re-serializes them", "[http][errors]") {
   CHECK(htxForm("HTTP/1.1 503 Down\r\nX-Custom:  Yes \r\nContent-Length: 4\r\n"
                 "Connection: close\r\n\r\ndown") ==
         "HTTP/1.1 503 Down\r\nx-custom: Yes\r\ncontent-length: 4\r\n\r\ndown");

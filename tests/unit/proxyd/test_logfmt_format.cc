@@ -164,8 +164,7 @@ TEST_CASE("log-format: unknown or absent values print '-'", "[logfmt]") {
   CHECK(fmt("%{+Q}bi|%{+Q}sp", r) == "\"\"|\"\"");
 }
 
-TEST_CASE("log-format: dates, %ms, %pid, %H, and the '+' of logasap and redispatch",
-          "[logfmt]") {
+TEST_CASE("log-format: dates, %ms, %pid, %H, and the '+' of logasap and redispatch", "[logfmt]") {
   LogRecord r = httpRecord();
   r.acceptTime = TP(ms(1795814464020LL));
   CHECK(fmt("%ms|%Tl|%trg|%trl|%pid|%H", r) == "020|27/Nov/2026:21:21:04 +0000|"
@@ -201,8 +200,8 @@ TEST_CASE("log-format: the predefined formats are HAProxy's strings", "[logfmt]"
   CHECK(fmt(kHttpLogFormat, r) ==
         "127.0.0.1:52300 [27/Nov/2026:21:22:31.342] fc be/s1 0/0/-1/-1/3008 503 217 - - SC-- "
         "1/1/0/0/3 0/0 \"GET /clf?q HTTP/1.0\"");
-  CHECK(fmt(kTcpLogFormat, r, false).rfind("127.0.0.1:52300 [27/Nov/2026:21:22:31.342] fc be/s1 ",
-                                           0) == 0);
+  CHECK(fmt(kTcpLogFormat, r, false)
+            .rfind("127.0.0.1:52300 [27/Nov/2026:21:22:31.342] fc be/s1 ", 0) == 0);
 }
 
 TEST_CASE("log-format: parse errors in HAProxy's words", "[logfmt]") {
