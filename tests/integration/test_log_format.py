@@ -28,7 +28,15 @@ DATE = r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d"
 N = r"\d+"
 
 
-def config(syslog_port, http_port, tcp_port, srv_port):
+def config(syslog_port, http_port, tcp_port, srv_port, clf_port=None):
+    clf = "" if clf_port is None else f"""
+frontend fclf
+    mode http
+    bind 127.0.0.1:{clf_port}
+    log global
+    option httplog clf
+    default_backend be
+"""
     return f"""\
 global
     log 127.0.0.1:{syslog_port} local0
@@ -60,7 +68,7 @@ frontend ft
 backend bt
     mode tcp
     server t1 127.0.0.1:{srv_port}
-"""
+""" + clf
 
 
 def http_exchange(port, request):
@@ -97,11 +105,30 @@ def expect(line, pattern, what):
     check(re.fullmatch(pattern, line) is not None, f"{what}:\n  got  {line!r}\n  want {pattern!r}")
 
 
-def run(fn):
+def run(fn, clf_port=None):
     with SyslogReceiver() as rx, HttpBackend("srv") as srv:
         http_port, tcp_port = free_port(), free_port()
-        with Proxy(config(rx.port, http_port, tcp_port, srv.port)) as p:
+        with Proxy(config(rx.port, http_port, tcp_port, srv.port, clf_port)) as p:
             fn(rx, p, http_port, tcp_port, srv.port)
+
+
+def test_option_httplog_clf_line():
+    clf_port = free_port()
+
+    def body(rx, p, hp, tp, sp):
+        cport, resp = http_exchange(
+            clf_port, b"GET /c?q HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        check(resp.startswith(b"HTTP/1.1 200"), f"response {resp[:60]!r}")
+        lines = messages(rx, r"127\.0\.0\.1 - - ", 1)
+        check(len(lines) == 1, f"want one line, got {lines!r}")
+        # HAProxy 2.6's clf format, trailing space included.
+        expect(lines[0], f"127\\.0\\.0\\.1 - - \\[{DATE} \\+0000\\] "
+                         + re.escape('"GET /c?q HTTP/1.1" 200 ') + f"{N} "
+                         + re.escape('"" "" ') + f"{cport} \\d{{3}} "
+                         + re.escape('"fclf" "be" "s1" ')
+                         + f"{N} {N} {N} {N} {N} ---- {N} {N} {N} {N} 0 0 0 "
+                         + re.escape('"" "" '), "clf line")
+    run(body, clf_port)
 
 
 def test_http_line_of_a_proxied_request():
