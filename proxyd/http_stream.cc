@@ -543,9 +543,12 @@ bool HttpStream::flushToClient() {
 void HttpStream::clientAborted(bool error) {
   switch (state_) {
   case State::WaitRequest:
-    if (reqStarted_) {
+    if (reqStarted_ || nTransactions_ == 0) {
+      // HAProxy logs a connection closed before its first request as a
+      // 400 "CR" too (unless option dontlognull); an idle keep-alive
+      // connection closing is not a transaction.
       status_ = 400;
-      finish("CR", false);
+      finish("CR", reqStarted_ ? false : !error);
     } else {
       finish(nullptr, !error);
     }

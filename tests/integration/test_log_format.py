@@ -179,6 +179,16 @@ def test_http_line_of_a_denied_and_a_bad_request():
     run(body)
 
 
+def test_connection_closed_before_any_request_is_logged_as_400_cr():
+    def body(rx, p, hp, tp, sp):
+        socket.create_connection(("127.0.0.1", hp), timeout=3).close()
+        lines = messages(rx, r"127\.0\.0\.1 \d+ ", 1)
+        check(len(lines) == 1, f"want one line, got {lines!r}")
+        expect(lines[0], f"127\\.0\\.0\\.1 .* fe fe fe <NOSRV> -1/-1/-1/-1/{N}/{N} .* 400 0 CR CR-- "
+                         f".*" + re.escape('"<BADREQ>" <BADREQ> ') + ".*", "empty connection")
+    run(body)
+
+
 def test_tcp_line():
     def body(rx, p, hp, tp, sp):
         cport, resp = http_exchange(tp, b"GET /t HTTP/1.0\r\nConnection: close\r\n\r\n")
