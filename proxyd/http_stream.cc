@@ -167,6 +167,8 @@ void HttpStream::processRequest() {
         cin_->consumed(r.consumed);
         if (!reqStarted_) {
           reqStarted_ = true;
+          firstByte_ = Clock::now(); // for the log's %Ti/%TR split
+          firstByteWall_ = std::chrono::system_clock::now();
           if (nTransactions_ > 0) {
             reqStart_ = Clock::now();
             reqWall_ = std::chrono::system_clock::now();
@@ -835,20 +837,24 @@ void HttpStream::log() {
   e.frontendAddr = local_;
   e.backendSrcAddr = srvLocal;
   if (srv && be) e.serverAddr = be->servers()[*srv].cfg->addr;
-  // Idle time before this request (keep-alive); HAProxy's %t of a later
-  // request is the end of the previous one, %tr its first byte.
-  e.ti = std::max(0L, msBetween(idleSince_, reqStart_));
-  e.requestTime = reqWall_;
-  e.acceptTime = reqWall_ - std::chrono::milliseconds(e.ti);
+  // HAProxy's timeline (configuration.txt 8.4): %t is the accept, or the
+  // end of the previous request on a keep-alive connection; Ti runs from
+  // there to the request's first byte (%tr), TR from that byte to the end
+  // of the head, Ta from %tr to the end, Tt from %t to the end.
+  auto start = idleSince_;
+  auto first = reqStarted_ ? firstByte_ : reqStart_;
+  e.ti = std::max(0L, msBetween(start, first));
+  e.acceptTime = reqWall_ - std::chrono::milliseconds(std::max(0L, msBetween(start, reqStart_)));
+  e.requestTime = reqStarted_ ? firstByteWall_ : reqWall_;
   e.frontend = fe_.name();
   e.backend = be ? be->name() : fe_.name();
   e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
-  e.tR = tR_;
+  e.tR = tR_ < 0 ? -1 : std::max(0L, tR_ - msBetween(reqStart_, first));
   e.tw = be ? connector_->tw() : -1;
   e.tc = be ? connector_->tc() : -1;
   e.tr = tr_;
-  e.ta = msBetween(reqStart_, now);
-  e.tt = e.ti + e.ta;
+  e.ta = msBetween(first, now);
+  e.tt = msBetween(start, now);
   e.status = status_;
   e.bytesOut = bytesOut_;
   e.termState = termState_;
@@ -865,7 +871,7 @@ void HttpStream::log() {
     // option tcplog in mode http: the line's %t is the request's start and
     // %Tt runs from there, as before.
     e.acceptTime = reqWall_;
-    e.tt = e.ta;
+    e.tt = msBetween(reqStart_, now);
   }
   fe_.logger->log(common::kInfo, fcfg.logFormatCompiled->format(e));
 }

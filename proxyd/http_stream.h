@@ -155,6 +155,9 @@ private:
   long long bytesOut_ = 0;
   std::string termState_ = "--";
   std::chrono::system_clock::time_point reqWall_;
+  // The request's first byte, for the log (%tr, %Ti, %TR).
+  TimePoint firstByte_{};
+  std::chrono::system_clock::time_point firstByteWall_;
   TimePoint reqStart_{}, headAt_{}, sentAt_{}, lastClient_{}, lastServer_{}, idleSince_{};
   long tR_ = -1, tr_ = -1;
 };

@@ -179,6 +179,32 @@ def test_http_line_of_a_denied_and_a_bad_request():
     run(body)
 
 
+def test_timers_split_the_idle_time_from_the_request_time():
+    """A client that waits 200 ms before its request and takes 100 ms to
+    send the head: Ti counts the wait, TR the head, Tq = Th + Ti + TR, and
+    Tt = Ti + Ta (HAProxy's timeline, configuration.txt 8.4)."""
+    def body(rx, p, hp, tp, sp):
+        with socket.create_connection(("127.0.0.1", hp), timeout=3) as s:
+            time.sleep(0.2)
+            s.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n")
+            time.sleep(0.1)
+            s.sendall(b"Connection: close\r\n\r\n")
+            while s.recv(65536):
+                pass
+        lines = messages(rx, r"127\.0\.0\.1 \d+ ", 1)
+        check(len(lines) == 1, f"want one line, got {lines!r}")
+        m = re.search(r" (-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)"
+                      r" (-?\d+)/(-?\d+)/(-?\d+)/(-?\d+) 200 ", lines[0])
+        check(m is not None, f"no timers in {lines[0]!r}")
+        tR, tw, tc, tr, ta, tt, th, ti, tq, tu = (int(x) for x in m.groups())
+        check(ti >= 190 and tR >= 90, f"Ti {ti} (want >= 190), TR {tR} (want >= 90)")
+        check(ti < 1000 and tR < 1000, f"Ti {ti}, TR {tR}: the wait counted twice?")
+        check(tq == th + ti + tR, f"Tq {tq} != Th {th} + Ti {ti} + TR {tR}")
+        check(abs(tt - (ti + ta)) <= 1, f"Tt {tt} != Ti {ti} + Ta {ta}")
+        check(tu == tt - ti, f"Tu {tu} != Tt {tt} - Ti {ti}")
+    run(body)
+
+
 def test_connection_closed_before_any_request_is_logged_as_400_cr():
     def body(rx, p, hp, tp, sp):
         socket.create_connection(("127.0.0.1", hp), timeout=3).close()
