@@ -141,13 +141,7 @@ void parseLogFormatLine(const ProxyLineCtx& c, size_t arg) {
     l.error(0, "log-format expects only one argument, don't forget to escape spaces!");
     return;
   }
-  if (c.isDefaults() && (c.px.tcplog || c.px.httplog || !c.px.logFormat.empty())) {
-    std::string previous = !c.px.logFormat.empty() ? "log-format"
-                           : c.px.tcplog           ? "option tcplog"
-                           : c.px.httplogClf       ? "option httplog clf"
-                                                   : "option httplog";
-    l.warn(0, "'log-format' overrides previous '" + previous + "' in 'defaults' section.");
-  }
+  warnLogFormatOverride(c, "log-format");
   if (!c.isDefaults() && !c.px.isFrontend()) {
     l.warn(0, "backend '" + c.px.name + "' : 'log-format' directive is ignored in backends.");
     return;
@@ -157,7 +151,7 @@ void parseLogFormatLine(const ProxyLineCtx& c, size_t arg) {
   c.px.tcplog = c.px.httplog = c.px.httplogClf = false;
 }
 
-void compileLogFormat(ProxyConfig& px, Diag& diag) {
+void compileLogFormat(ProxyConfig& px, bool hasTargets, Diag& diag) {
   px.logFormatCompiled.reset();
   std::string fmt;
   if (!px.logFormat.empty())
@@ -173,7 +167,23 @@ void compileLogFormat(ProxyConfig& px, Diag& diag) {
     diag.error(px.logFormatLoc, "failed to parse log-format : " + compiled.error());
     return;
   }
+  if (!hasTargets) {
+    diag.warn(px.loc, "log format ignored for " + proxyWord(px) + " '" + px.name +
+                          "' since it has no log address.");
+    return;
+  }
   px.logFormatCompiled = std::make_shared<const LogFormat>(std::move(compiled).value());
+}
+
+void warnLogFormatOverride(const ProxyLineCtx& c, const std::string& now) {
+  if (!c.isDefaults()) return;
+  const ProxyConfig& px = c.px;
+  if (!px.tcplog && !px.httplog && px.logFormat.empty()) return;
+  std::string previous = !px.logFormat.empty() ? "log-format"
+                         : px.tcplog           ? "option tcplog"
+                         : px.httplogClf       ? "option httplog clf"
+                                               : "option httplog";
+  c.l.warn(0, "'" + now + "' overrides previous '" + previous + "' in 'defaults' section.");
 }
 
 } // namespace proxyd::cfg

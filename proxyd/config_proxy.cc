@@ -233,6 +233,7 @@ template <HttpConnMode mode> void parseConnMode(const ProxyLineCtx& c, size_t ar
 // option tcplog / option httplog [clf]: one log format, the last line wins.
 void parseTcpLog(const ProxyLineCtx& c, size_t arg, bool) {
   if (!c.l.noMoreThan(arg, "option tcplog")) return;
+  warnLogFormatOverride(c, "option tcplog");
   c.px.tcplog = true;
   c.px.httplog = false;
   c.px.httplogClf = false;
@@ -249,6 +250,7 @@ void parseHttpLog(const ProxyLineCtx& c, size_t arg, bool) {
     clf = true;
     if (!c.l.noMoreThan(arg + 1, "option httplog")) return;
   }
+  warnLogFormatOverride(c, clf ? "option httplog clf" : "option httplog");
   c.px.httplog = true;
   c.px.httplogClf = clf;
   c.px.tcplog = false;

@@ -135,7 +135,10 @@ void validate(Config& cfg, Diag& diag) {
     if (px.isBackend()) checkServers(px, diag);
     checkTimeouts(px, diag);
     checkHttpOnlyOptions(px, diag);
-    if (px.isFrontend()) compileLogFormat(px, diag);
+    if (px.isFrontend()) {
+      bool hasTargets = !px.logs.empty() || (px.logGlobal && !cfg.global.logs.empty());
+      compileLogFormat(px, hasTargets, diag);
+    }
   }
 }
 

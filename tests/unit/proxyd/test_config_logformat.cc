@@ -10,7 +10,7 @@ namespace {
 
 std::string fe(const std::string& mode, const std::string& lines) {
   return std::string(kTimeouts) + "frontend fe\n  mode " + mode + "\n  bind 127.0.0.1:8000\n" +
-         lines + "  default_backend be\nbackend be\n  mode " + mode +
+         lines + "  log 127.0.0.1:514 local0\n  default_backend be\nbackend be\n  mode " + mode +
          "\n  server s1 127.0.0.1:9000\n";
 }
 
@@ -37,7 +37,8 @@ TEST_CASE("an HTTP variable in a tcp frontend is an error", "[config][logfmt]") 
                       "for HTTP mode."));
   // From defaults: checked against each frontend's own mode.
   auto d = parse(std::string(kTimeouts) + "  log-format \"%ci %HM\"\n" +
-                 "frontend fe\n  mode http\n  bind 127.0.0.1:8000\n  default_backend be\n"
+                 "frontend fe\n  mode http\n  bind 127.0.0.1:8000\n  log stdout local0\n"
+                 "  default_backend be\n"
                  "backend be\n  mode http\n  server s1 127.0.0.1:9000\n");
   CHECK(d.ok());
   CHECK(proxy(d, "fe", ProxyConfig::Frontend).logFormatCompiled);
@@ -91,4 +92,46 @@ TEST_CASE("log-format-sd and sample fetches are refused clearly", "[config][logf
   auto smp = parse(fe("http", "  log-format \"%[src]\"\n"));
   CHECK(has(smp.errors, "t.cfg:9: failed to parse log-format : sample fetch expressions "
                         "('%[src]') are not supported yet."));
+}
+
+TEST_CASE("option tcplog/httplog in defaults warn when they replace a format",
+          "[config][logfmt]") {
+  auto o = parse(std::string(kTimeouts) + "  log-format %ci\n  option httplog\n" +
+                 "  option tcplog\n  option httplog clf\n  option httplog\n" +
+                 "listen l\n  bind 127.0.0.1:8000\n  server s1 127.0.0.1:9000\n");
+  REQUIRE(o.ok());
+  CHECK(has(o.warnings,
+            "t.cfg:7: 'option httplog' overrides previous 'log-format' in 'defaults' section."));
+  CHECK(has(o.warnings,
+            "t.cfg:8: 'option tcplog' overrides previous 'option httplog' in 'defaults' section."));
+  CHECK(has(o.warnings, "t.cfg:9: 'option httplog clf' overrides previous 'option tcplog' in "
+                        "'defaults' section."));
+  CHECK(has(o.warnings, "t.cfg:10: 'option httplog' overrides previous 'option httplog clf' in "
+                        "'defaults' section."));
+}
+
+TEST_CASE("a log format without a log address is dropped with HAProxy's warning",
+          "[config][logfmt]") {
+  const std::string fes = "frontend a\n  bind 127.0.0.1:8000\n  option tcplog\n"
+                          "  default_backend be\n"
+                          "frontend b\n  bind 127.0.0.1:8001\n  log global\n  log-format %ci\n"
+                          "  default_backend be\n"
+                          "backend be\n  server s1 127.0.0.1:9000\n";
+  auto o = parse(std::string(kTimeouts) + fes);
+  REQUIRE(o.ok());
+  CHECK(has(o.warnings, "log format ignored for frontend 'a' since it has no log address."));
+  CHECK(has(o.warnings, "log format ignored for frontend 'b' since it has no log address."));
+  CHECK_FALSE(proxy(o, "a", ProxyConfig::Frontend).logFormatCompiled);
+  // `log global` with global targets is an address.
+  auto g = parse("global\n  log 127.0.0.1:514 local0\n" + std::string(kTimeouts) + fes);
+  REQUIRE(g.ok());
+  CHECK(has(g.warnings, "log format ignored for frontend 'a' since it has no log address."));
+  CHECK_FALSE(has(g.warnings, "frontend 'b' since it has no log address."));
+  CHECK(proxy(g, "b", ProxyConfig::Frontend).logFormatCompiled);
+  // A bad format is an error, not a warning, even without an address.
+  auto bad = parse(std::string(kTimeouts) + "frontend c\n  bind 127.0.0.1:8000\n"
+                                            "  log-format %zz\n  default_backend be\n"
+                                            "backend be\n  server s1 127.0.0.1:9000\n");
+  CHECK(has(bad.errors, "no such format variable 'zz'"));
+  CHECK_FALSE(has(bad.warnings, "no log address"));
 }
