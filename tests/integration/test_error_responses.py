@@ -118,6 +118,12 @@ frontend fe
     http-request return status 404 if {{ path /ret404 }}
     http-request return status 503 content-type text/html string "<b>x</b>" hdr X-A b if {{ path /rethdr }}
     http-request redirect location /new if {{ path /redir }}
+    http-request deny deny_status 400 if {{ path /d400 }}
+    http-request return status 200 content-type text/plain file {errdir}/body.txt if {{ path /file }}
+    http-request return status 503 errorfile {errdir}/503.http if {{ path /ref }}
+    http-request redirect code 301 location /moved if {{ path /r301 }}
+    http-request redirect prefix /p if {{ path /rp }}
+    http-request redirect scheme https if {{ path /rs }}
     use_backend garbage if {{ path /502 }}
     use_backend silent if {{ path /504 }}
     use_backend none_ef if {{ path /ef }}
@@ -210,6 +216,23 @@ CASES = [
     ("return with hdr", "fe", b"GET /rethdr HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
      b"HTTP/1.1 503 Service Unavailable\r\nx-a: b\r\ncontent-length: 8\r\n"
      b"content-type: text/html\r\nconnection: close\r\n\r\n<b>x</b>"),
+    ("400 deny_status: the errorfile the H1 layer ignores", "fe",
+     b"GET /d400 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     b"HTTP/1.1 400 Bad\r\nx-custom: Yes\r\ncontent-length: 3\r\nconnection: close\r\n\r\nbad"),
+    ("return file", "fe", b"GET /file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\ncontent-type: text/plain\r\n"
+     b"connection: close\r\n\r\nhello file\n"),
+    ("return errorfile", "fe", b"GET /ref HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     b"HTTP/1.1 503 Down\r\nx-custom: Yes\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndown"),
+    ("redirect 301", "fe", b"GET /r301 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     b"HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /moved\r\n"
+     b"connection: close\r\n\r\n"),
+    ("redirect prefix", "fe", b"GET /rp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /p/rp\r\ncache-control: no-cache\r\n"
+     b"connection: close\r\n\r\n"),
+    ("redirect scheme", "fe", b"GET /rs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: https://x/rs\r\n"
+     b"cache-control: no-cache\r\nconnection: close\r\n\r\n"),
     ("redirect", "fe", b"GET /redir HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
      b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /new\r\ncache-control: no-cache\r\n"
      b"connection: close\r\n\r\n"),
@@ -224,6 +247,8 @@ def test_generated_responses_are_haproxys_bytes():
                     b"Connection: close\r\n\r\nbad")
         with open(os.path.join(errdir, "503.http"), "wb") as f:
             f.write(b"HTTP/1.1 503 Down\r\nX-Custom: Yes\r\nContent-Length: 4\r\n\r\ndown")
+        with open(os.path.join(errdir, "body.txt"), "wb") as f:
+            f.write(b"hello file\n")
         with open(os.path.join(errdir, "503be.http"), "wb") as f:
             f.write(b"HTTP/1.1 503 Backend Down\r\nContent-Length: 2\r\n\r\nbe")
         ports = {"fe": free_port(), "fc": free_port()}
