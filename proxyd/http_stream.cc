@@ -279,7 +279,7 @@ void HttpStream::onRequestHead() {
 
 void HttpStream::onServerConnected(int fd) {
   sfd_ = fd;
-  if (const auto& lf = fe_.cfg().logFormatCompiled; lf && (lf->uses("bi") || lf->uses("bp"))) {
+  if (const auto& lf = fe_.cfg().logFormatCompiled; lf && lf->usesBackendSource()) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)

@@ -339,6 +339,7 @@ common::Result<LogFormat> LogFormat::compile(std::string_view fmt, bool httpMode
     nodes.push_back(std::move(n));
   }
   flushText();
+  out.usesBackendSource_ = out.uses("bi") || out.uses("bp");
   return out;
 }
 

@@ -193,9 +193,12 @@ public:
   // True when the format has the variable `name` (e.g. "bi"), so a caller
   // can skip collecting facts nobody prints.
   bool uses(std::string_view name) const;
+  // uses("bi") || uses("bp"), decided once: asked on every server connection.
+  bool usesBackendSource() const { return usesBackendSource_; }
 
 private:
   std::vector<Node> nodes_;
+  bool usesBackendSource_ = false;
 };
 
 } // namespace proxyd

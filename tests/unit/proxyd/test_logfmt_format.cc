@@ -235,4 +235,6 @@ TEST_CASE("log-format: tcp mode takes every variable that is not HTTP-only", "[l
   CHECK(fmt("%ST %U %tsc %hr %ID %{+Z}ci %%", r, false) == "0 99 ---- - 127.0.0.1 %");
   CHECK(LogFormat::compile("%ci", false)->uses("ci"));
   CHECK_FALSE(LogFormat::compile("%ci", false)->uses("bi"));
+  CHECK_FALSE(LogFormat::compile(kHttpLogFormat, true)->usesBackendSource());
+  CHECK(LogFormat::compile("%ci %{+X}bp", true)->usesBackendSource());
 }
