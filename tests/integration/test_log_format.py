@@ -28,7 +28,16 @@ DATE = r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d"
 N = r"\d+"
 
 
-def config(syslog_port, http_port, tcp_port, srv_port, clf_port=None):
+def config(syslog_port, http_port, tcp_port, srv_port, clf_port=None, null_port=None):
+    null = "" if null_port is None else f"""
+frontend fnull
+    mode http
+    bind 127.0.0.1:{null_port}
+    log global
+    option dontlognull
+    log-format "null %ci %ST"
+    default_backend be
+"""
     clf = "" if clf_port is None else f"""
 frontend fclf
     mode http
@@ -68,7 +77,7 @@ frontend ft
 backend bt
     mode tcp
     server t1 127.0.0.1:{srv_port}
-""" + clf
+""" + clf + null
 
 
 def http_exchange(port, request):
@@ -105,10 +114,10 @@ def expect(line, pattern, what):
     check(re.fullmatch(pattern, line) is not None, f"{what}:\n  got  {line!r}\n  want {pattern!r}")
 
 
-def run(fn, clf_port=None):
+def run(fn, clf_port=None, null_port=None):
     with SyslogReceiver() as rx, HttpBackend("srv") as srv:
         http_port, tcp_port = free_port(), free_port()
-        with Proxy(config(rx.port, http_port, tcp_port, srv.port, clf_port)) as p:
+        with Proxy(config(rx.port, http_port, tcp_port, srv.port, clf_port, null_port)) as p:
             fn(rx, p, http_port, tcp_port, srv.port)
 
 
@@ -206,13 +215,21 @@ def test_timers_split_the_idle_time_from_the_request_time():
 
 
 def test_connection_closed_before_any_request_is_logged_as_400_cr():
+    null_port = free_port()
+
     def body(rx, p, hp, tp, sp):
         socket.create_connection(("127.0.0.1", hp), timeout=3).close()
         lines = messages(rx, r"127\.0\.0\.1 \d+ ", 1)
         check(len(lines) == 1, f"want one line, got {lines!r}")
         expect(lines[0], f"127\\.0\\.0\\.1 .* fe fe fe <NOSRV> -1/-1/-1/-1/{N}/{N} .* 400 0 CR CR-- "
                          f".*" + re.escape('"<BADREQ>" <BADREQ> ') + ".*", "empty connection")
-    run(body)
+        # With option dontlognull the empty connection is not logged; the
+        # request after it is.
+        socket.create_connection(("127.0.0.1", null_port), timeout=3).close()
+        http_exchange(null_port, b"GET /n HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        nulls = messages(rx, r"null ", 2, timeout=0.5)  # a second one would be wrong
+        check([ln.split()[-1] for ln in nulls] == ["200"], f"dontlognull lines {nulls!r}")
+    run(body, null_port=null_port)
 
 
 def test_tcp_line():
