@@ -639,7 +639,7 @@ std::string LogFormat::format(const LogRecord& r, bool utc) const {
       break;
     case V::TermStateCookie:
       out += r.termState.size() == 2 ? r.termState : std::string("--");
-      out += "--";
+      out += r.cookieState.size() == 2 ? r.cookieState : std::string("--");
       break;
     case V::Actconn:
       num(out, r.actconn);
@@ -761,6 +761,7 @@ std::string formatHttpLog(const HttpLogEntry& e, bool utc) {
   r.status = e.status;
   r.bytesOut = e.bytesRead;
   r.termState = e.termState;
+  r.cookieState = e.cookieState;
   r.actconn = e.actconn;
   r.feconn = e.feconn;
   r.beconn = e.beconn;

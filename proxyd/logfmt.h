@@ -101,6 +101,7 @@ struct HttpLogEntry {
   int status = -1;              // %ST: status sent to the client; -1: none
   long long bytesRead = 0;      // %B: bytes sent to the client, head included
   std::string termState = "--"; // %ts, the first two characters of %tsc
+  std::string cookieState = "--"; // %tsc's last two: persistence cookie (request, response)
   int actconn = 0, feconn = 0, beconn = 0, srvConn = 0;
   int retries = 0;
   bool redispatched = false;
@@ -130,27 +131,28 @@ extern const char* const kClfHttpLogFormat;
 // What a log line can say about one transaction (a TCP session, or one HTTP
 // request). Timers are in ms, -1 when the step was never reached.
 struct LogRecord {
-  common::SockAddr clientAddr;                          // %ci %cp
-  std::optional<common::SockAddr> frontendAddr;         // %fi %fp (the accepting address)
-  std::optional<common::SockAddr> backendSrcAddr;       // %bi %bp (our end towards the server)
-  std::optional<common::SockAddr> serverAddr;           // %si %sp
-  std::chrono::system_clock::time_point acceptTime;     // %t %T %Tl %Ts %ms
-  std::chrono::system_clock::time_point requestTime;    // %tr %trg %trl
-  std::string frontend;                                 // %f %ft
-  bool frontendTls = false;                             // %ft gets a '~' suffix
-  std::string backend;                                  // %b (empty: the frontend's name)
-  std::string server;                                   // %s (empty: "<NOSRV>")
-  long th = 0;                                          // %Th: handshake time
-  long ti = 0;                                          // %Ti: idle time before the request
-  long tR = -1;                                         // %TR: time to receive the request head
-  long tw = -1, tc = -1;                                // %Tw %Tc
-  long tr = -1;                                         // %Tr: server response time
-  long ta = -1;                                         // %Ta: from %tr to the end
-  long tt = -1;                                         // %Tt: from %t to the end
-  int status = -1;                                      // %ST
-  long long bytesOut = 0;                               // %B: server to client
-  long long bytesIn = 0;                                // %U: client to server
-  std::string termState = "--";                         // %ts
+  common::SockAddr clientAddr;                       // %ci %cp
+  std::optional<common::SockAddr> frontendAddr;      // %fi %fp (the accepting address)
+  std::optional<common::SockAddr> backendSrcAddr;    // %bi %bp (our end towards the server)
+  std::optional<common::SockAddr> serverAddr;        // %si %sp
+  std::chrono::system_clock::time_point acceptTime;  // %t %T %Tl %Ts %ms
+  std::chrono::system_clock::time_point requestTime; // %tr %trg %trl
+  std::string frontend;                              // %f %ft
+  bool frontendTls = false;                          // %ft gets a '~' suffix
+  std::string backend;                               // %b (empty: the frontend's name)
+  std::string server;                                // %s (empty: "<NOSRV>")
+  long th = 0;                                       // %Th: handshake time
+  long ti = 0;                                       // %Ti: idle time before the request
+  long tR = -1;                                      // %TR: time to receive the request head
+  long tw = -1, tc = -1;                             // %Tw %Tc
+  long tr = -1;                                      // %Tr: server response time
+  long ta = -1;                                      // %Ta: from %tr to the end
+  long tt = -1;                                      // %Tt: from %t to the end
+  int status = -1;                                   // %ST
+  long long bytesOut = 0;                            // %B: server to client
+  long long bytesIn = 0;                             // %U: client to server
+  std::string termState = "--";                      // %ts
+  std::string cookieState = "--"; // %tsc's last two: the persistence cookie's flags
   int actconn = 0, feconn = 0, beconn = 0, srvConn = 0; // %ac %fc %bc %sc
   int retries = 0;                                      // %rc
   bool redispatched = false;                            // %rc gets a '+' prefix

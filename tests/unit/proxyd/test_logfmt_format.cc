@@ -229,6 +229,15 @@ TEST_CASE("log-format: parse errors in HAProxy's words", "[logfmt]") {
   }
 }
 
+TEST_CASE("log-format: %tsc ends with the persistence cookie's two flags", "[logfmt]") {
+  LogRecord r = httpRecord();
+  r.termState = "SC";
+  r.cookieState = "NI";
+  CHECK(fmt("%ts %tsc", r) == "SC SCNI");
+  r.cookieState.clear();
+  CHECK(fmt("%tsc", r) == "SC--");
+}
+
 TEST_CASE("log-format: tcp mode takes every variable that is not HTTP-only", "[logfmt]") {
   LogRecord r = httpRecord();
   r.status = 0;
