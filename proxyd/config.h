@@ -6,11 +6,13 @@
 #include "common/values.h"
 #include "proxyd/acl.h"
 #include "proxyd/http_rules.h"
+#include "proxyd/logfmt.h"
 #include "proxyd/runtime.h"
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -193,6 +195,13 @@ struct ProxyConfig {
   HttpConnMode httpConnMode = HttpConnMode::KeepAlive;
   bool httplog = false;    // option httplog (in tcp mode: falls back to tcplog)
   bool httplogClf = false; // option httplog clf
+  // `log-format FORMAT` as written (quotes and escapes resolved); set, it
+  // replaces option tcplog/httplog (the last of these lines wins).
+  std::string logFormat;
+  common::SourceLoc logFormatLoc;
+  // What a frontend logs each transaction with, compiled after parsing:
+  // log-format, else option httplog [clf], else option tcplog; null: none.
+  std::shared_ptr<const LogFormat> logFormatCompiled;
 
   // mode http
   // errorfile CODE FILE: the file's bytes (a complete raw HTTP response,

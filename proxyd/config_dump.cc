@@ -320,6 +320,7 @@ void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
   if (px.isFrontend()) {
     y << YAML::Key << "httplog" << YAML::Value
       << (px.httplog ? (px.httplogClf ? "clf" : "true") : "false");
+    if (!px.logFormat.empty()) y << YAML::Key << "log-format" << YAML::Value << px.logFormat;
   }
   y << YAML::Key << "http-server-close" << YAML::Value << px.httpServerClose;
   y << YAML::Key << "http-connection-mode" << YAML::Value << connModeName(px.httpConnMode);

@@ -1,4 +1,7 @@
-// `log` targets, shared by the global section and proxies:
+// `log` targets, shared by the global section and proxies, and the traffic
+// log format of proxies (`log-format`, compiled after parsing).
+//
+// `log` targets:
 //   log <target> [format raw|rfc3164] <facility> [<max level>]
 // target: ADDR[:PORT] (UDP, default port 514), udp@ADDR[:PORT], an absolute
 // unix datagram socket path (/dev/log), unix@PATH, stdout, stderr.
@@ -126,6 +129,61 @@ std::optional<LogTarget> parseLogTarget(const LineRef& l, size_t first) {
   }
   if (!l.noMoreThan(i, "log")) return std::nullopt;
   return t;
+}
+
+void parseLogFormatLine(const ProxyLineCtx& c, size_t arg) {
+  const LineRef& l = c.l;
+  if (arg >= l.size() || l.word(arg).empty()) {
+    l.error(0, "log-format expects an argument.");
+    return;
+  }
+  if (arg + 1 < l.size()) {
+    l.error(0, "log-format expects only one argument, don't forget to escape spaces!");
+    return;
+  }
+  warnLogFormatOverride(c, "log-format");
+  if (!c.isDefaults() && !c.px.isFrontend()) {
+    l.warn(0, "backend '" + c.px.name + "' : 'log-format' directive is ignored in backends.");
+    return;
+  }
+  c.px.logFormat = l.word(arg);
+  c.px.logFormatLoc = l.line.loc;
+  c.px.tcplog = c.px.httplog = c.px.httplogClf = false;
+}
+
+void compileLogFormat(ProxyConfig& px, bool hasTargets, Diag& diag) {
+  px.logFormatCompiled.reset();
+  std::string fmt;
+  if (!px.logFormat.empty())
+    fmt = px.logFormat;
+  else if (px.httplog)
+    fmt = px.httplogClf ? kClfHttpLogFormat : kHttpLogFormat;
+  else if (px.tcplog)
+    fmt = kTcpLogFormat;
+  else
+    return;
+  auto compiled = LogFormat::compile(fmt, px.mode == Mode::Http);
+  if (!compiled) {
+    diag.error(px.logFormatLoc, "failed to parse log-format : " + compiled.error());
+    return;
+  }
+  if (!hasTargets) {
+    diag.warn(px.loc, "log format ignored for " + proxyWord(px) + " '" + px.name +
+                          "' since it has no log address.");
+    return;
+  }
+  px.logFormatCompiled = std::make_shared<const LogFormat>(std::move(compiled).value());
+}
+
+void warnLogFormatOverride(const ProxyLineCtx& c, const std::string& now) {
+  if (!c.isDefaults()) return;
+  const ProxyConfig& px = c.px;
+  if (!px.tcplog && !px.httplog && px.logFormat.empty()) return;
+  std::string previous = !px.logFormat.empty() ? "log-format"
+                         : px.tcplog           ? "option tcplog"
+                         : px.httplogClf       ? "option httplog clf"
+                                               : "option httplog";
+  c.l.warn(0, "'" + now + "' overrides previous '" + previous + "' in 'defaults' section.");
 }
 
 } // namespace proxyd::cfg

@@ -68,6 +68,17 @@ struct ProxyLineCtx {
   bool isDefaults() const { return px.cap == 0; }
 };
 void parseProxyLine(const ProxyLineCtx& c);
+// `log-format FORMAT` in defaults/frontend/listen (config_log.cc; ignored
+// in backends, as HAProxy does).
+void parseLogFormatLine(const ProxyLineCtx& c, size_t arg);
+// Compiles a frontend's traffic log format into px.logFormatCompiled
+// (config_log.cc), reporting errors at the log-format line. Runs after the
+// mode is final. Without log targets the format is dropped with HAProxy's
+// warning.
+void compileLogFormat(ProxyConfig& px, bool hasTargets, Diag& diag);
+// In defaults, HAProxy's warning when `now` (log-format, option tcplog,
+// option httplog [clf]) replaces a format set before it.
+void warnLogFormatOverride(const ProxyLineCtx& c, const std::string& now);
 // "frontend", "backend", "listen" or "defaults"; HAProxy calls a listen a
 // "proxy" in its post-parse messages, as `proxyWord` does.
 std::string sectionName(const ProxyConfig& px);

@@ -421,9 +421,11 @@ template <HttpConnMode mode> void parseConnMode(const ProxyLineCtx& c, size_t ar
 // option tcplog / option httplog [clf]: one log format, the last line wins.
 void parseTcpLog(const ProxyLineCtx& c, size_t arg, bool) {
   if (!c.l.noMoreThan(arg, "option tcplog")) return;
+  warnLogFormatOverride(c, "option tcplog");
   c.px.tcplog = true;
   c.px.httplog = false;
   c.px.httplogClf = false;
+  c.px.logFormat.clear();
 }
 
 void parseHttpLog(const ProxyLineCtx& c, size_t arg, bool) {
@@ -436,9 +438,11 @@ void parseHttpLog(const ProxyLineCtx& c, size_t arg, bool) {
     clf = true;
     if (!c.l.noMoreThan(arg + 1, "option httplog")) return;
   }
+  warnLogFormatOverride(c, clf ? "option httplog clf" : "option httplog");
   c.px.httplog = true;
   c.px.httplogClf = clf;
   c.px.tcplog = false;
+  c.px.logFormat.clear();
 }
 
 void parseLog(const ProxyLineCtx& c, size_t arg, bool negate) {
@@ -455,6 +459,9 @@ void parseLog(const ProxyLineCtx& c, size_t arg, bool negate) {
   if (auto t = parseLogTarget(c.l, arg)) c.px.logs.push_back(*t);
 }
 
+void logFormatLine(const ProxyLineCtx& c, size_t arg, bool) {
+  parseLogFormatLine(c, arg);
+}
 void serverLine(const ProxyLineCtx& c, size_t, bool) {
   parseServerLine(c);
 }
@@ -477,7 +484,7 @@ void httpResponseLine(const ProxyLineCtx& c, size_t, bool) {
   parseHttpResponseLine(c);
 }
 
-constexpr std::array<ProxyKw, 36> kProxyKeywords = {{
+constexpr std::array<ProxyKw, 37> kProxyKeywords = {{
     // name                      side  defaults strict negatable
     {"mode", ANY, true, false, false, parseMode},
     {"bind", FE, false, false, false, parseBind},
@@ -505,6 +512,7 @@ constexpr std::array<ProxyKw, 36> kProxyKeywords = {{
     {"option persist", BE, true, false, true, parseFlag<&ProxyConfig::persist>},
     {"option tcplog", FE, true, false, false, parseTcpLog},
     {"option httplog", FE, true, false, false, parseHttpLog},
+    {"log-format", ANY, true, false, false, logFormatLine},
     {"option dontlognull", FE, true, false, true, parseFlag<&ProxyConfig::dontlognull>},
     {"option tcp-check", BE, true, false, false, parseFlag<&ProxyConfig::tcpCheck>},
     {"option http-server-close", ANY, true, false, true, parseConnMode<HttpConnMode::ServerClose>},

@@ -159,6 +159,10 @@ void validate(Config& cfg, Diag& diag) {
     checkTimeouts(px, diag);
     checkHttpOnlyOptions(px, diag);
     checkLayer7Backend(px, diag);
+    if (px.isFrontend()) {
+      bool hasTargets = !px.logs.empty() || (px.logGlobal && !cfg.global.logs.empty());
+      compileLogFormat(px, hasTargets, diag);
+    }
   }
 }
 

@@ -184,11 +184,76 @@ bool isHandledErrorStatus(int status) {
 }
 
 std::string errorResponse(int status, const ProxyConfig* withErrorfiles) {
-  if (withErrorfiles) {
-    auto it = withErrorfiles->errorfiles.find(status);
-    if (it != withErrorfiles->errorfiles.end()) return it->second;
+  return errorResponse(status, withErrorfiles, nullptr);
+}
+
+std::string errorResponse(int status, const ProxyConfig* be, const ProxyConfig* fe) {
+  for (const ProxyConfig* px : {be, fe}) {
+    if (!px) continue;
+    auto it = px->errorfiles.find(status);
+    if (it != px->errorfiles.end()) return htxForm(it->second);
   }
   return defaultPage(status);
+}
+
+std::string htxForm(std::string_view raw) {
+  std::size_t end = raw.find("\r\n\r\n");
+  if (end == std::string_view::npos) return std::string(raw);
+  std::string_view head = raw.substr(0, end + 2); // each line with its CRLF
+  std::string out;
+  out.reserve(raw.size());
+  std::size_t eol = head.find("\r\n");
+  out += head.substr(0, eol + 2); // the status line as written
+  for (std::size_t pos = eol + 2; pos < head.size();) {
+    std::size_t next = head.find("\r\n", pos);
+    std::string_view line = head.substr(pos, next - pos);
+    pos = next + 2;
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string name = lower(line.substr(0, colon));
+    if (name == "connection") continue; // a hop-by-hop field HTX does not keep
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+      value.remove_suffix(1);
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += raw.substr(end + 4);
+  return out;
+}
+
+int h1ErrorStatus(int parserStatus) {
+  return parserStatus == 408 ? 408 : 400;
+}
+
+std::string h1ErrorResponse(int status) {
+  const ErrorPage& p = pageFor(status);
+  std::string title = std::to_string(p.status) + " " + std::string(p.reason);
+  std::string body =
+      "<html><body><h1>" + title + "</h1>\n" + std::string(p.text) + "\n</body></html>\n";
+  return "HTTP/1.1 " + title + "\r\nContent-length: " + std::to_string(body.size()) +
+         "\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n" +
+         body;
+}
+
+std::string withConnectionClose(std::string response) {
+  std::size_t end = response.find("\r\n\r\n");
+  if (end == std::string::npos) return response;
+  // Already there (HAProxy's raw pages carry one): leave the head alone.
+  for (std::size_t pos = response.find("\r\n") + 2; pos <= end;) {
+    std::size_t next = response.find("\r\n", pos);
+    if (next - pos >= 11 &&
+        http1::iequals(std::string_view(response).substr(pos, 11), "connection:"))
+      return response;
+    pos = next + 2;
+  }
+  response.insert(end + 2, "connection: close\r\n");
+  return response;
 }
 
 std::string_view reasonPhrase(int status) {
@@ -362,7 +427,7 @@ std::string_view redirectReason(int code) {
 }
 
 std::string replyResponse(const Reply& r, const ProxyConfig* px) {
-  if (r.raw) return *r.raw;
+  if (r.raw) return htxForm(*r.raw);
   if (r.useErrorfile) return errorResponse(r.status, px);
   std::string out =
       "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reasonPhrase(r.status)) + "\r\n";

@@ -159,6 +159,31 @@ std::string buildResponse(const RuleResult& r, const ProxyConfig* px);
 // 500, 501, 502, 503, 504; other codes fall back to 500's page as HAProxy
 // does). `withErrorfiles` may be null.
 std::string errorResponse(int status, const ProxyConfig* withErrorfiles);
+// The same for a stream: the backend's errorfile, else the frontend's (as
+// HAProxy's http_error_message looks them up), else the built-in page.
+// Either proxy may be null.
+std::string errorResponse(int status, const ProxyConfig* be, const ProxyConfig* fe);
+
+// A raw response (an errorfile) as HAProxy 2.6 sends it after converting it
+// to its internal form: status line as written, header names lower-cased,
+// values trimmed, Connection fields dropped, body unchanged.
+std::string htxForm(std::string_view raw);
+
+// HAProxy 2.6's H1 layer answers a request it cannot parse, and a request
+// that did not come in time, by itself: 408 for a timeout, 400 for every
+// parse error (proxyd's parser says 414, 431, 501 or 505 for some), with
+// the raw built-in page below; errorfiles are not used there.
+int h1ErrorStatus(int parserStatus);
+// That raw page: capitalized names and its own "Connection: close", e.g.
+// "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control:
+// no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html>...".
+std::string h1ErrorResponse(int status);
+
+// `response` with "connection: close" as the last header field, as HAProxy's
+// H1 layer adds it when the client's request asked to close (HTTP/1.0
+// without keep-alive, "Connection: close", option httpclose). Unchanged when
+// the head already has a Connection field, or is empty (an empty errorfile).
+std::string withConnectionClose(std::string response);
 
 // The status codes HAProxy can generate (and `errorfile` accepts).
 bool isHandledErrorStatus(int status);

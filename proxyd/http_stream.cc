@@ -194,6 +194,8 @@ void HttpStream::processRequest() {
         cin_->consumed(r.consumed);
         if (!reqStarted_) {
           reqStarted_ = true;
+          firstByte_ = Clock::now(); // for the log's %Ti/%TR split
+          firstByteWall_ = std::chrono::system_clock::now();
           if (nTransactions_ > 0) {
             reqStart_ = Clock::now();
             reqWall_ = std::chrono::system_clock::now();
@@ -202,7 +204,7 @@ void HttpStream::processRequest() {
       }
       if (r.event == http1::Event::NeedMore) return;
       if (r.event == http1::Event::Error) {
-        replyAndClose(r.error.status, "PR");
+        replyH1Error(r.error.status, "PR");
         return;
       }
       if (r.event == http1::Event::Head) {
@@ -217,7 +219,7 @@ void HttpStream::processRequest() {
     case http1::Event::Error:
       // A bad body: refused before the server saw it when it came with the
       // head; otherwise the server connection is dropped.
-      replyAndClose(r.error.status, "PR");
+      replyH1Error(r.error.status, "PR");
       return;
     case http1::Event::End:
       reqDone_ = true;
@@ -310,6 +312,12 @@ void HttpStream::onRequestHead() {
 
 void HttpStream::onServerConnected(int fd) {
   sfd_ = fd;
+  if (const auto& lf = fe_.cfg().logFormatCompiled; lf && lf->usesBackendSource()) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+      srvLocal_ = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
+  }
   serverEof_ = serverShut_ = false;
   sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_,
                                             [this](unsigned r) { onServerEvent(r); });
@@ -458,7 +466,13 @@ void HttpStream::replyAndClose(int status, const char* ts, std::string body) {
   dropServer(false);
   status_ = status;
   termState_ = ts;
-  cOut_ = body.empty() ? errorResponse(status, &errorProxy()) : std::move(body);
+  if (body.empty()) body = errorResponse(status, be_ ? &be_->cfg() : nullptr, &fe_.cfg());
+  // HAProxy's H1 layer ends the head with "connection: close" when the
+  // request asked to close (HTTP/1.0, Connection: close, httpclose).
+  const ProxyConfig& fc = fe_.cfg();
+  bool closeAsked = headSeen_ && (!reqKeepAlive_ || effectiveConnMode(fc, be_ ? be_->cfg() : fc) ==
+                                                        HttpConnMode::Close);
+  cOut_ = closeAsked ? withConnectionClose(std::move(body)) : std::move(body);
   respPending_ = 0;
   generated_ = true;
   clientKeepAlive_ = false;
@@ -466,8 +480,11 @@ void HttpStream::replyAndClose(int status, const char* ts, std::string body) {
   again_ = true;
 }
 
-const ProxyConfig& HttpStream::errorProxy() const {
-  return be_ ? be_->cfg() : fe_.cfg();
+// What HAProxy's H1 layer answers itself: a request it cannot parse, or one
+// that did not come within timeout http-request.
+void HttpStream::replyH1Error(int parserStatus, const char* ts) {
+  int status = h1ErrorStatus(parserStatus);
+  replyAndClose(status, ts, h1ErrorResponse(status));
 }
 
 // ---- I/O ------------------------------------------------------------------
@@ -575,9 +592,12 @@ bool HttpStream::flushToClient() {
 void HttpStream::clientAborted(bool error) {
   switch (state_) {
   case State::WaitRequest:
-    if (reqStarted_) {
+    if (reqStarted_ || nTransactions_ == 0) {
+      // HAProxy logs a connection closed before its first request as a
+      // 400 "CR" too (unless option dontlognull); an idle keep-alive
+      // connection closing is not a transaction.
       status_ = 400;
-      finish("CR", false);
+      finish("CR", reqStarted_ ? false : !error);
     } else {
       finish(nullptr, !error);
     }
@@ -791,7 +811,7 @@ void HttpStream::onTimer() {
         return;
       }
     } else if (expired(reqStart_, ft.httpRequest) || expired(lastClient_, ft.client)) {
-      replyAndClose(408, "cR");
+      replyH1Error(408, "cR");
     }
     break;
   case State::Exchange:
@@ -851,59 +871,59 @@ void HttpStream::dropServer(bool reusable) {
 void HttpStream::log() {
   if (logged_) return;
   logged_ = true;
+  std::optional<common::SockAddr> srvLocal = std::exchange(srvLocal_, std::nullopt);
   const auto& fcfg = fe_.cfg();
-  if (!fe_.logger || (!fcfg.httplog && !fcfg.tcplog)) return;
+  if (!fe_.logger || !fcfg.logFormatCompiled) return;
   // "Null": the client sent nothing at all (a probe), as HAProxy counts it.
   if (fcfg.dontlognull && !reqStarted_) return;
   auto now = Clock::now();
   auto srv = connector_->server();
   BackendRt* be = be_;
-  if (fcfg.httplog) {
-    HttpLogEntry e;
-    e.clientAddr = peer_;
-    e.requestTime = reqWall_;
-    e.frontend = fe_.name();
-    e.backend = be ? be->name() : fe_.name();
-    e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
-    e.tR = tR_;
-    e.tw = be ? connector_->tw() : -1;
-    e.tc = be ? connector_->tc() : -1;
-    e.tr = tr_;
-    e.ta = msBetween(reqStart_, now);
-    e.status = status_;
-    e.bytesRead = bytesOut_;
-    e.termState = termState_;
-    // A redispatch away from the cookie's server marks the cookie DOWN (HAProxy).
-    if (ck_.server && connector_->redispatched() && ckFlags_ != "--") ckFlags_[0] = 'D';
-    e.cookieState = ckFlags_;
-    e.actconn = d_.actconn();
-    e.feconn = fe_.feconn;
-    e.beconn = be ? be->beconn : 0;
-    e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
-    e.retries = be ? connector_->retries() : 0;
-    e.redispatched = be && connector_->redispatched();
-    e.backendQueue = be ? connector_->queuePosBe() : 0;
-    e.requestLine = reqLine_;
-    fe_.logger->log(common::kInfo, formatHttpLog(e));
-  } else {
-    TcpLogEntry e;
-    e.clientAddr = peer_;
+  LogRecord e;
+  e.clientAddr = peer_;
+  e.frontendAddr = local_;
+  e.backendSrcAddr = srvLocal;
+  if (srv && be) e.serverAddr = be->servers()[*srv].cfg->addr;
+  // HAProxy's timeline (configuration.txt 8.4): %t is the accept, or the
+  // end of the previous request on a keep-alive connection; Ti runs from
+  // there to the request's first byte (%tr), TR from that byte to the end
+  // of the head, Ta from %tr to the end, Tt from %t to the end.
+  auto start = idleSince_;
+  auto first = reqStarted_ ? firstByte_ : reqStart_;
+  e.ti = std::max(0L, msBetween(start, first));
+  e.acceptTime = reqWall_ - std::chrono::milliseconds(std::max(0L, msBetween(start, reqStart_)));
+  e.requestTime = reqStarted_ ? firstByteWall_ : reqWall_;
+  e.frontend = fe_.name();
+  e.backend = be ? be->name() : fe_.name();
+  e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
+  e.tR = tR_ < 0 ? -1 : std::max(0L, tR_ - msBetween(reqStart_, first));
+  e.tw = be ? connector_->tw() : -1;
+  e.tc = be ? connector_->tc() : -1;
+  e.tr = tr_;
+  e.ta = msBetween(first, now);
+  e.tt = msBetween(start, now);
+  e.status = status_;
+  e.bytesOut = bytesOut_;
+  e.termState = termState_;
+  // A redispatch away from the cookie's server marks the cookie DOWN (HAProxy).
+  if (ck_.server && connector_->redispatched() && ckFlags_ != "--") ckFlags_[0] = 'D';
+  e.cookieState = ckFlags_;
+  e.actconn = d_.actconn();
+  e.feconn = fe_.feconn;
+  e.beconn = be ? be->beconn : 0;
+  e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
+  e.retries = be ? connector_->retries() : 0;
+  e.redispatched = be && connector_->redispatched();
+  e.backendQueue = be ? connector_->queuePosBe() : 0;
+  e.requestLine = reqLine_;
+  fillProcessFacts(e);
+  if (!fcfg.httplog && fcfg.logFormat.empty()) {
+    // option tcplog in mode http: the line's %t is the request's start and
+    // %Tt runs from there, as before.
     e.acceptTime = reqWall_;
-    e.frontend = fe_.name();
-    e.backend = be ? be->name() : fe_.name();
-    e.server = (srv && be) ? be->servers()[*srv].cfg->name : "<NOSRV>";
-    e.tw = be ? connector_->tw() : -1;
-    e.tc = be ? connector_->tc() : -1;
     e.tt = msBetween(reqStart_, now);
-    e.bytesRead = bytesOut_;
-    e.termState = termState_;
-    e.actconn = d_.actconn();
-    e.feconn = fe_.feconn;
-    e.beconn = be ? be->beconn : 0;
-    e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
-    e.retries = be ? connector_->retries() : 0;
-    fe_.logger->log(common::kInfo, formatTcpLog(e));
   }
+  fe_.logger->log(common::kInfo, fcfg.logFormatCompiled->format(e));
 }
 
 // Ends the stream. `ts`: the termination state to log for a transaction in

@@ -87,6 +87,7 @@ private:
   // Answers `status` with an error page (or `body` when given), logs the
   // transaction with `ts`, and closes the client once it is written.
   void replyAndClose(int status, const char* ts, std::string body = {});
+  void replyH1Error(int parserStatus, const char* ts);
 
   // I/O
   void onClientEvent(unsigned ready);
@@ -103,14 +104,13 @@ private:
   void log();
   void finish(const char* ts, bool graceful);
 
-  const ProxyConfig& errorProxy() const;
-
   Daemon& d_;
   FrontendRt& fe_;
   int cfd_;
   int sfd_ = -1;
   common::SockAddr peer_;
   common::SockAddr local_;
+  std::optional<common::SockAddr> srvLocal_; // our end towards the server, for %bi/%bp
   common::FdWatcherPtr cw_;
   common::FdWatcherPtr sw_;
   common::TimerPtr timer_;
@@ -162,6 +162,9 @@ private:
   persist::RequestResult ck_;  // the request's persistence cookie
   std::string ckFlags_ = "--"; // %tsc's cookie characters
   std::chrono::system_clock::time_point reqWall_;
+  // The request's first byte, for the log (%tr, %Ti, %TR).
+  TimePoint firstByte_{};
+  std::chrono::system_clock::time_point firstByteWall_;
   TimePoint reqStart_{}, headAt_{}, sentAt_{}, lastClient_{}, lastServer_{}, idleSince_{};
   long tR_ = -1, tr_ = -1;
 };

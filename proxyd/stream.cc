@@ -458,6 +458,17 @@ const char* termState(TermCause c) {
 }
 } // namespace
 
+namespace {
+// The local address of a socket (%fi/%fp, %bi/%bp); none for a closed fd.
+std::optional<common::SockAddr> localAddr(int fd) {
+  if (fd < 0) return std::nullopt;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+  return common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
+}
+} // namespace
+
 void TcpStream::finish(TermCause cause) {
   if (phase_ == Phase::Closed && cfd_ < 0) return;
   Phase was = phase_;
@@ -475,6 +486,15 @@ void TcpStream::finish(TermCause cause) {
     linger lg{1, 0};
     setsockopt(cfd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   }
+  const auto& fcfg = fe_.cfg();
+  // "Null" means the client sent nothing (a probe), as HAProxy counts it.
+  bool logging = fe_.logger && fcfg.logFormatCompiled && !(fcfg.dontlognull && bytesIn_ == 0);
+  LogRecord e;
+  if (logging) {
+    e.frontendAddr = localAddr(cfd_);
+    e.backendSrcAddr = localAddr(sfd_);
+    if (server_ && be_) e.serverAddr = be_->servers()[*server_].cfg->addr;
+  }
   if (sfd_ >= 0) ::close(sfd_);
   sfd_ = -1;
   if (cfd_ >= 0) ::close(cfd_);
@@ -482,16 +502,17 @@ void TcpStream::finish(TermCause cause) {
   d_.buffers().give(std::move(c2s_));
   d_.buffers().give(std::move(s2c_));
 
-  TcpLogEntry e;
   e.clientAddr = peer_;
-  e.acceptTime = acceptWall_;
+  e.acceptTime = e.requestTime = acceptWall_;
   e.frontend = fe_.name();
   e.backend = be_ ? be_->name() : fe_.name();
   e.server = (server_ && be_) ? be_->servers()[*server_].cfg->name : "<NOSRV>";
   e.tw = tw_;
   e.tc = tc_;
   e.tt = msSince(acceptMono_, Clock::now());
-  e.bytesRead = static_cast<long long>(bytesOut_);
+  e.status = 0; // no status in tcp mode: %ST is 0, as HAProxy prints it
+  e.bytesOut = static_cast<long long>(bytesOut_);
+  e.bytesIn = static_cast<long long>(bytesIn_);
   e.termState = termState(cause);
   e.actconn = d_.actconn();
   e.feconn = fe_.feconn;
@@ -503,11 +524,10 @@ void TcpStream::finish(TermCause cause) {
   e.backendQueue = queuePosBe_;
   releaseServer();
   if (be_) --be_->beconn;
-  const auto& fcfg = fe_.cfg();
-  // "Null" means the client sent nothing (a probe), as HAProxy counts it.
-  bool isNull = bytesIn_ == 0;
-  if (fe_.logger && fcfg.tcplog && !(fcfg.dontlognull && isNull))
-    fe_.logger->log(common::kInfo, formatTcpLog(e));
+  if (logging) {
+    fillProcessFacts(e);
+    fe_.logger->log(common::kInfo, fcfg.logFormatCompiled->format(e));
+  }
   d_.streamClosed(this, fe_);
 }
 
