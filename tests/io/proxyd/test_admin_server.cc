@@ -117,7 +117,7 @@ TEST_CASE("admin socket: one-shot command then close", "[admin_server]") {
   REQUIRE(runUntil(f.loop, [&] { return f.server->connections() == 0; }));
 }
 
-TEST_CASE("admin socket: pipelined lines and ';' in one-shot mode", "[admin_server]") {
+TEST_CASE("admin socket: pipelined lines and ',' in one-shot mode", "[admin_server]") {
   Fixture f;
   Client c(f.loop, f.path);
   c.send("get weight app/web2\nshow backend;show cli level\n");

@@ -155,7 +155,7 @@ TEST_CASE("'#' and '!' start comments, even inside a word", "[lexer_keepalived]"
   CHECK_FALSE(nodes[2].block);
 }
 
-TEST_CASE("an escaped '#' or '!' is literal; other backslashes are kept", "[lexer_keepalived]") {
+TEST_CASE("an escaped '#' or '!' is literal, other backslashes are kept", "[lexer_keepalived]") {
   auto nodes = lex("auth_pass a\\#b\\!c d\\e\n");
   CHECK(nodes[0].args == V{"a#b!c", "d\\e"});
 }

@@ -229,7 +229,7 @@ TEST_CASE("defer runs after the current callback, in FIFO order", "[loop]") {
   CHECK(log == std::vector<std::string>{"callback-end", "d1", "d2", "d3", "d4-nested"});
 }
 
-TEST_CASE("defer outside callbacks runs on the next iteration; run() drains it", "[loop]") {
+TEST_CASE("defer outside callbacks runs on the next iteration, run() drains it", "[loop]") {
   Loop loop;
   int n = 0;
   loop.defer([&] { ++n; });

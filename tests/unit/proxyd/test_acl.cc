@@ -494,7 +494,7 @@ TEST_CASE("response fetches: status and res.hdr", "[acl][fetch]") {
   CHECK_FALSE(t.at("ok")->eval(SampleContext{}));
 }
 
-TEST_CASE("regular expressions: ERE, \\d, -i, and long values without recursion", "[acl][regex]") {
+TEST_CASE("regular expressions: ERE, the digit class, -i, and long values without recursion", "[acl][regex]") {
   CHECK(matchPath("path_reg ^/v\\d+/", "/v12/x"));
   CHECK_FALSE(matchPath("path_reg ^/v\\d+/", "/vx/"));
   CHECK(matchPath("path_reg ^/[\\d]+$", "/123"));

@@ -238,7 +238,7 @@ TEST_CASE("static-rr 2,2,1: HAProxy's map order and exact shares", "[balancer]")
   CHECK(h[3] == 10);
 }
 
-TEST_CASE("static-rr ignores non-zero weight changes; 0 takes a server out", "[balancer]") {
+TEST_CASE("static-rr ignores non-zero weight changes, 0 takes a server out", "[balancer]") {
   auto b = make(BalanceAlgo::StaticRr, weights({1, 1}));
   setWeight(*b, 0, 5);
   CHECK(b->server(0).weight == 1);

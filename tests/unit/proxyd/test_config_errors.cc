@@ -206,7 +206,7 @@ TEST_CASE("bad section lines are errors", "[config][errors]") {
   CHECK(has(o.errors, "t.cfg:4: unsupported keyword 'from'"));
 }
 
-TEST_CASE("a frontend without bind is an error; a listen without bind a warning",
+TEST_CASE("a frontend without bind is an error, a listen without bind a warning",
           "[config][errors]") {
   auto o = parse("defaults\n  timeout client 1s\n"
                  "frontend f\n  default_backend l\n"
@@ -273,7 +273,7 @@ TEST_CASE("too many arguments are errors", "[config][errors]") {
   CHECK(has(o.errors, "t.cfg:7:12: 'mode' cannot handle unexpected argument 'tcp'."));
 }
 
-TEST_CASE("stats socket and stats timeout are parsed; bad options are errors", "[config][errors]") {
+TEST_CASE("stats socket and stats timeout are parsed, bad options are errors", "[config][errors]") {
   auto o = parse("global\n"
                  "  stats socket /run/a.sock mode 600 level admin\n"
                  "  stats socket unix@/run/b.sock\n"

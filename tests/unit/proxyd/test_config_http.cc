@@ -200,7 +200,7 @@ TEST_CASE("acl and condition errors carry file:line:col", "[config][http][acl]")
   CHECK(o.errors.size() == 6);
 }
 
-TEST_CASE("acl is refused in defaults; acl without patterns warns", "[config][http][acl]") {
+TEST_CASE("acl is refused in defaults, acl without patterns warns", "[config][http][acl]") {
   auto o = parse("defaults\n  acl a path /x\n");
   CHECK(has(o.errors, "t.cfg:2: 'acl' not allowed in 'defaults' section."));
   auto w = parse(std::string(kHttpDefaults) + "backend b\n  acl a path\n");

@@ -419,7 +419,7 @@ TEST_CASE("bad tcp-check rules are errors", "[config][tcp-check]") {
   CHECK(has(o.errors, "t.cfg:13: unsupported keyword 'ssl' on tcp-check connect line"));
 }
 
-TEST_CASE("several files are read in order; defaults carry over, sections do not",
+TEST_CASE("several files are read in order, defaults carry over, sections do not",
           "[config][files]") {
   auto o = parseConfig({
       ConfigFile{"a.cfg", "global\n  maxconn 10\n" + std::string(kTimeouts) + "  retries 9\n"},

@@ -18,7 +18,7 @@ TEST_CASE("the H1 layer's own pages: raw form, capitalized, with Connection: clo
         "Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n");
 }
 
-TEST_CASE("every parse error is HAProxy's 400; a timeout stays 408", "[http][errors]") {
+TEST_CASE("every parse error is HAProxy's 400, a timeout stays 408", "[http][errors]") {
   for (int s : {400, 414, 431, 501, 505})
     CHECK(h1ErrorStatus(s) == 400);
   CHECK(h1ErrorStatus(408) == 408);

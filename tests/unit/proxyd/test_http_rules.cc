@@ -111,7 +111,7 @@ TEST_CASE("header actions edit the head in order", "[rules]") {
                                    "x-pct: 100%\r\nx-cond: yes\r\n\r\n");
 }
 
-TEST_CASE("replace-header replaces whole values; replace-value each list item", "[rules]") {
+TEST_CASE("replace-header replaces whole values, replace-value each list item", "[rules]") {
   auto r = run("  http-request replace-header Host ^(.*)\\.example\\.com$ \\1.internal\n"
                "  http-request replace-header X-L b B\n"
                "  http-request replace-value X-V ^a(.)$ A\\1\n",
@@ -133,7 +133,7 @@ TEST_CASE("set-path keeps the query and the authority", "[rules]") {
   CHECK(r.result.kind == RuleResult::Kind::Deny);
 }
 
-TEST_CASE("allow stops the evaluation; deny answers 403 by default", "[rules]") {
+TEST_CASE("allow stops the evaluation, deny answers 403 by default", "[rules]") {
   auto a = run("  http-request allow if { path /ok }\n  http-request deny\n", get("/ok"));
   CHECK(a.result.kind == RuleResult::Kind::Allow);
   auto d = run("  http-request allow if { path /ok }\n  http-request deny\n", get("/no"));

@@ -125,7 +125,7 @@ TEST_CASE("log-format: +X writes addresses, ports and %Ts in hex, other numbers 
   CHECK(fmt("%{+X}ci:%{+X}cp %ci", r) == "20010DB8000000000000000000000001:01BB 2001:db8::1");
 }
 
-TEST_CASE("log-format: +E escapes '\"', '\\\\' and ']' in strings", "[logfmt]") {
+TEST_CASE("log-format: +E escapes double quotes, backslashes and closing brackets in strings", "[logfmt]") {
   LogRecord r = httpRecord();
   r.server = "a\"b\\c]d";
   CHECK(fmt("%{+E}s %{+Q,+E}s %s", r) == "a\\\"b\\\\c\\]d \"a\\\"b\\\\c\\]d\" a\"b\\c]d");
@@ -140,7 +140,7 @@ TEST_CASE("log-format: %o sets the flags of the variables after it", "[logfmt]")
         "\"127.0.0.1\" \"be\" 503 s1 \"GET /a HTTP/1.0\" \"\" [x] /a");
 }
 
-TEST_CASE("log-format: spaces are one separator; none at the start, none after an empty capture",
+TEST_CASE("log-format: spaces are one separator, none at the start, none after an empty capture",
           "[logfmt]") {
   // haproxy 2.6: "C  %ci  %hr %hs %cp    %%   x%ID%%%CC-%hr-" -> "C 127.0.0.1 33246 % x-%---"
   LogRecord r = httpRecord();

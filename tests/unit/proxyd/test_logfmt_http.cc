@@ -111,7 +111,7 @@ TEST_CASE("httplog: no status, redispatch, queues, logasap, IPv6 client", "[logf
                                   "\"GET /index.html HTTP/1.1\"");
 }
 
-TEST_CASE("httplog: the request line is quoted with '\"', '#' and controls encoded", "[logfmt]") {
+TEST_CASE("httplog: the request line is quoted with double quotes, hash signs and controls encoded", "[logfmt]") {
   CHECK(quoteRequestLine("GET /a\"b#c HTTP/1.1") == "\"GET /a#22b#23c HTTP/1.1\"");
   CHECK(quoteRequestLine(std::string_view("GET /\x01\x7f\xff HTTP/1.0", 17)) ==
         "\"GET /#01#7F#FF HTTP/1.0\"");

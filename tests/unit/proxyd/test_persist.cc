@@ -63,7 +63,7 @@ ResponseContext served(size_t server, bool direct, const RequestResult& r = {}) 
 
 } // namespace
 
-TEST_CASE("a valid cookie selects its server; insert+indirect hides it", "[persist]") {
+TEST_CASE("a valid cookie selects its server, insert+indirect hides it", "[persist]") {
   auto ck = cookie("cookie SRV insert indirect");
   auto h = req({{"Host", "x"}, {"Cookie", "SRV=b"}});
   auto r = processRequest(ck, false, kServers, h, kNow);
@@ -162,7 +162,7 @@ TEST_CASE("nocache only marks responses a cache could keep", "[persist]") {
   CHECK_FALSE(privateAdded(resp(200, {{"Pragma", "no-cache"}, {"ETag", "x"}})));
 }
 
-TEST_CASE("postonly inserts only on POST; preserve keeps the server's cookie", "[persist]") {
+TEST_CASE("postonly inserts only on POST, preserve keeps the server's cookie", "[persist]") {
   auto ck = cookie("cookie SRV insert postonly");
   auto h = resp(200);
   CHECK(processResponse(ck, kServers, served(0, false), h) == ServerCookie::None);

@@ -62,7 +62,7 @@ TEST_CASE("state BACKUP with priority 255 stays BACKUP", "[config][defaults]") {
   CHECK(o.messages.empty());
 }
 
-TEST_CASE("global GARP settings are the instances' defaults; instance lines override",
+TEST_CASE("global GARP settings are the instances' defaults, instance lines override",
           "[config][defaults]") {
   auto o = parse("global_defs {\n vrrp_garp_master_delay 10\n vrrp_garp_master_repeat 2\n"
                  " vrrp_garp_master_refresh 60\n vrrp_garp_master_refresh_repeat 3\n"
@@ -82,7 +82,7 @@ TEST_CASE("global GARP settings are the instances' defaults; instance lines over
 }
 
 TEST_CASE("garp_lower_prio: global garp_master values, then the global lower-prio ones, "
-          "then the instance's; 0 in strict mode", "[config][defaults]") {
+          "then the instance's, 0 in strict mode", "[config][defaults]") {
   auto o = parse("global_defs {\n vrrp_garp_master_delay 10\n vrrp_garp_master_repeat 2\n}\n" +
                  instance() + "  garp_master_repeat 7\n}\n" + instance("VI_2", 52) +
                  "  garp_lower_prio_repeat 1\n  garp_lower_prio_delay 0\n}\n");
@@ -219,7 +219,7 @@ TEST_CASE("track_proxy block and reference (ours)", "[config][track]") {
   CHECK(o.config.instances[1].trackProxies.at(0).weight == -50);
 }
 
-TEST_CASE("track_proxy heartbeat defaults to 1s; a bare number is seconds", "[config][track]") {
+TEST_CASE("track_proxy heartbeat defaults to 1s, a bare number is seconds", "[config][track]") {
   auto o =
       parse("track_proxy a {\n socket /s\n}\ntrack_proxy b {\n socket /s\n heartbeat 0.5\n}\n");
   REQUIRE(o.ok());

@@ -54,7 +54,7 @@ TEST_CASE("commands sent to proxyd", "[proxy_health]") {
   CHECK(setVrrpCommand("VI_1", "MASTER", 102) == "set vrrp VI_1 MASTER 102\n");
 }
 
-TEST_CASE("INIT until the first line; an ok line makes it OK with rise 1", "[proxy_health]") {
+TEST_CASE("INIT until the first line, an ok line makes it OK with rise 1", "[proxy_health]") {
   ProxyHealth h(1, 1, 200ms);
   CHECK(h.status() == Ts::Init);
   h.onConnecting(T0);

@@ -100,7 +100,7 @@ TEST_CASE("a script owned by a non-root user is unsafe to run as root", "[script
   CHECK_FALSE(checkScriptSecure("/etc/keepalived/chk.sh", 0, 0, true, fs.view()).runnable());
 }
 
-TEST_CASE("group write by a non-root group is unsafe; by group root it is not",
+TEST_CASE("group write by a non-root group is unsafe, by group root it is not",
           "[script_security]") {
   FakeFs fs;
   fs.file("/etc/keepalived/a.sh", 0775, 0, 50);
@@ -181,7 +181,7 @@ TEST_CASE("a symbolic link is checked and so is the file it points to", "[script
   CHECK_FALSE(c.runnable());
 }
 
-TEST_CASE("\"</file\" checks run nothing", "[script_security]") {
+TEST_CASE("'</file' checks run nothing", "[script_security]") {
   FakeFs fs;
   CHECK(checkScriptSecure("</etc/hostname", 0, 0, true, fs.view()).flags == kScSystem);
 }
