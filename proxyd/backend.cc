@@ -17,17 +17,6 @@ ServerRt::~ServerRt() = default;
 ServerRt::ServerRt(ServerRt&&) noexcept = default;
 
 namespace {
-// HAProxy's short check status for our check outcomes.
-std::string checkStatusCode(const std::string& reason) {
-  if (reason == "Layer4 check passed") return "L4OK";
-  if (reason == "Layer4 timeout") return "L4TOUT";
-  if (reason == "Layer4 connection problem") return "L4CON";
-  if (reason == "Layer7 check passed") return "L7OK";
-  if (reason == "Layer7 timeout") return "L7TOUT";
-  if (reason == "Layer7 invalid response") return "L7RSP";
-  return "UNK";
-}
-
 LbServer lbView(const ServerRt& s) {
   return LbServer{s.weight, s.cfg->opt.backup, s.up() && !s.drain};
 }
@@ -153,15 +142,15 @@ int BackendRt::backupUp() const {
 
 void BackendRt::syncBalancer(size_t server) { lb_->setServer(server, lbView(servers_[server])); }
 
-void BackendRt::checkDone(size_t server, CheckResult r, const std::string& reason,
-                          const std::string& info, long durationMs) {
+void BackendRt::checkDone(size_t server, const CheckReport& rep) {
   auto& s = servers_[server];
-  s.checkStatus = checkStatusCode(reason);
-  s.checkDesc = reason;
-  s.checkInfo = info;
-  s.checkDurationMs = durationMs;
-  if (r != CheckResult::Passed) ++s.checkFailed;
-  auto t = s.health.record(r);
+  s.checkStatus = checkStatusName(rep.status);
+  s.checkDesc = checkStatusDesc(rep.status);
+  s.checkInfo = rep.info;
+  s.checkCode = checkStatusHasCode(rep.status) ? rep.code : -1;
+  s.checkDurationMs = rep.durationMs;
+  if (!rep.passed()) ++s.checkFailed;
+  auto t = s.health.record(rep.passed() ? CheckResult::Passed : CheckResult::Failed);
   if (t == HealthCounter::Transition::None) return;
   s.lastChange = std::chrono::steady_clock::now();
   if (t != HealthCounter::Transition::WentUp) ++s.checkDowns;
@@ -172,9 +161,10 @@ void BackendRt::checkDone(size_t server, CheckResult r, const std::string& reaso
   ti.server = s.cfg->name;
   ti.up = t == HealthCounter::Transition::WentUp;
   ti.backup = s.cfg->opt.backup;
-  ti.reason = reason;
-  ti.info = info;
-  ti.durationMs = durationMs;
+  ti.reason = s.checkDesc;
+  ti.code = s.checkCode;
+  ti.info = rep.info;
+  ti.durationMs = rep.durationMs;
   ti.activeLeft = activeUp();
   ti.backupLeft = backupUp();
   ti.sessionsActive = s.cur;

@@ -39,6 +39,7 @@ struct ServerRt {
   std::string checkStatus = "INI";
   std::string checkDesc = "Initializing";
   std::string checkInfo;
+  int checkCode = -1;       // HTTP status of L7OK / L7STS results
   long checkDurationMs = -1;
   uint64_t checkFailed = 0; // failed checks
   uint64_t checkDowns = 0;  // UP -> DOWN transitions
@@ -94,8 +95,7 @@ public:
 
   // A health check finished: updates the counter, the balancer and logs
   // HAProxy's transition line when the state changes.
-  void checkDone(size_t server, CheckResult r, const std::string& reason,
-                 const std::string& info, long durationMs);
+  void checkDone(size_t server, const CheckReport& report);
 
   // Runtime API changes (names resolved by the caller). Each takes effect on
   // the balancer at once and tells the daemon health may have changed.

@@ -276,6 +276,9 @@ void defaultServerLine(const ProxyLineCtx& c, size_t, bool) {
 void tcpCheckLine(const ProxyLineCtx& c, size_t, bool) {
   parseTcpCheckLine(c);
 }
+void httpCheckLine(const ProxyLineCtx& c, size_t, bool) {
+  parseHttpCheckLine(c);
+}
 void errorfileLine(const ProxyLineCtx& c, size_t, bool) {
   parseErrorfileLine(c);
 }
@@ -289,7 +292,7 @@ void httpResponseLine(const ProxyLineCtx& c, size_t, bool) {
   parseHttpResponseLine(c);
 }
 
-constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
+constexpr std::array<ProxyKw, 36> kProxyKeywords = {{
     // name                      side  defaults strict negatable
     {"mode", ANY, true, false, false, parseMode},
     {"bind", FE, false, false, false, parseBind},
@@ -302,6 +305,7 @@ constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
     {"server", BE, false, true, false, serverLine},
     {"default-server", BE, true, true, false, defaultServerLine},
     {"tcp-check", BE, true, false, false, tcpCheckLine},
+    {"http-check", BE, true, false, false, httpCheckLine},
     {"log", ANY, true, false, true, parseLog},
     {"timeout connect", BE, true, false, false, parseTimeout<&Timeouts::connect>},
     {"timeout client", FE, true, false, false, parseTimeout<&Timeouts::client>},
@@ -316,7 +320,8 @@ constexpr std::array<ProxyKw, 34> kProxyKeywords = {{
     {"option tcplog", FE, true, false, false, parseTcpLog},
     {"option httplog", FE, true, false, false, parseHttpLog},
     {"option dontlognull", FE, true, false, true, parseFlag<&ProxyConfig::dontlognull>},
-    {"option tcp-check", BE, true, false, false, parseFlag<&ProxyConfig::tcpCheck>},
+    {"option tcp-check", BE, true, false, false, parseOptionTcpCheck},
+    {"option httpchk", BE, true, false, false, parseOptionHttpchk},
     {"option http-server-close", ANY, true, false, true, parseConnMode<HttpConnMode::ServerClose>},
     {"option httpclose", ANY, true, false, true, parseConnMode<HttpConnMode::Close>},
     {"option http-keep-alive", ANY, true, false, true, parseConnMode<HttpConnMode::KeepAlive>},

@@ -12,6 +12,26 @@ namespace proxyd {
 
 enum class CheckResult { Passed, Failed };
 
+// HAProxy's check statuses (src/check.c, HCHK_STATUS_*) that proxyd
+// produces. Their short names ("L7STS") and descriptions ("Layer7 wrong
+// status") are what `show stat` and the transition log lines print.
+enum class CheckStatus { Ini, SockErr, L4Ok, L4Tout, L4Con, L7Tout, L7Rsp, L7Ok, L7OkC, L7Sts };
+const char* checkStatusName(CheckStatus s); // "L4OK", "L7STS", ...
+const char* checkStatusDesc(CheckStatus s); // "Layer4 check passed", ...
+// True from L7OK on (HAProxy's HCHK_STATUS_L57DATA): the status carries an
+// HTTP code, printed as ", code: N" and in the check_code column.
+bool checkStatusHasCode(CheckStatus s);
+bool checkStatusPassed(CheckStatus s); // L4OK, L7OK, L7OKC
+
+// The outcome of one health check.
+struct CheckReport {
+  CheckStatus status = CheckStatus::Ini;
+  int code = -1;        // the HTTP status (kept only where checkStatusHasCode)
+  std::string info;     // HAProxy's info text, e.g. "Connection refused"
+  long durationMs = -1;
+  bool passed() const { return checkStatusPassed(status); }
+};
+
 class HealthCounter {
 public:
   HealthCounter(int rise, int fall, bool startUp = true);

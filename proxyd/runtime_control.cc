@@ -187,6 +187,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
           sv.check.status = s.checkStatus;
           sv.check.desc = s.checkDesc;
           sv.check.info = s.checkInfo;
+          sv.check.code = s.checkCode;
           sv.check.durationMs = s.checkDurationMs;
           sv.check.failed = s.checkFailed;
           sv.check.downs = s.checkDowns;
