@@ -72,7 +72,9 @@ void ResponseReader::feed(std::string_view in) {
     full_ = true;
   }
   used_ += in.size();
-  while (!in.empty() && !end_ && !failed_) {
+  // Bounded: each turn consumes bytes or reports an event that moves the
+  // message on (End comes after the last Data, even with no byte left).
+  for (int turns = 0; !end_ && !failed_ && turns < 1 << 20; ++turns) {
     auto r = parser_.parse(in);
     in.remove_prefix(r.consumed);
     switch (r.event) {
