@@ -220,7 +220,8 @@ void HealthChecker::runRules() {
     }
     }
   }
-  if (running_) done(CheckStatus::L7Ok, "(tcp-check)");
+  // HAProxy reports check->code, still 0 for tcp-check: "code: 0".
+  if (running_) done(CheckStatus::L7Ok, "(tcp-check)", 0);
 }
 
 // Runs http-check rules from rule_ until one must wait for I/O.

@@ -276,13 +276,19 @@ def test_show_stat_and_servers_state_report_the_last_check():
                f"    server web1 127.0.0.1:{w1.port} check inter 200 rise 1 fall 1\n"
                "backend tcp\n"
                f"    server up 127.0.0.1:{w1.port} check inter 200 rise 1 fall 1\n"
-               f"    server refused 127.0.0.1:{closed} check inter 200 rise 1 fall 1\n")
+               f"    server refused 127.0.0.1:{closed} check inter 200 rise 1 fall 1\n"
+               "backend tcpchk\n    option tcp-check\n"
+               '    tcp-check send "GET /health HTTP/1.0\\r\\n\\r\\n"\n'
+               "    tcp-check expect string 200\n"
+               f"    server web1 127.0.0.1:{w1.port} check inter 200 rise 1 fall 1\n")
         w2.status, w2.reason = 500, "Internal Server Error"
         with Proxy(cfg) as p:
             check(p.wait_output(r"Server app/web2 is DOWN", 3.0) is not None, p.output()[-800:])
             check(p.wait_output(r"Server body/web1 is DOWN", 3.0) is not None, p.output()[-800:])
             check(p.wait_output(r"Server tcp/refused is DOWN", 3.0) is not None, p.output()[-800:])
             check(wait_until(lambda: os.path.exists(sock), 2.0), "no stats socket")
+            check(wait_until(lambda: stat_rows(sock)[("tcpchk", "web1")]["check_status"] == "L7OK",
+                             2.0), "no tcp-check result")
             rows = stat_rows(sock)
             cols = ("status", "check_status", "check_code", "last_chk", "check_desc")
             want = {
@@ -294,6 +300,8 @@ def test_show_stat_and_servers_state_report_the_last_check():
                 ("tcp", "up"): ("UP", "L4OK", "", "", "Layer4 check passed"),
                 ("tcp", "refused"): ("DOWN", "L4CON", "", "Connection refused",
                                      "Layer4 connection problem"),
+                # HAProxy keeps check->code at 0 for tcp-check rulesets.
+                ("tcpchk", "web1"): ("UP", "L7OK", "0", "(tcp-check)", "Layer7 check passed"),
             }
             for key, exp in want.items():
                 got = tuple(rows[key][c] for c in cols)
