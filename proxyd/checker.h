@@ -28,6 +28,8 @@ public:
   ~HealthChecker();
   // First check after a spread delay, like HAProxy's start-up spreading.
   void start(std::chrono::microseconds firstDelay);
+  // A check is under way (connecting, sending or reading).
+  bool running() const { return running_; }
 
 private:
   enum class Kind { Tcp, TcpCheck, Http };

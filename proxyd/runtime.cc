@@ -374,7 +374,8 @@ std::string formatServersState(const std::vector<ProxyView>& proxies, const Prox
       int admin = (maint ? 0x01 : 0) | (maint && s.configMaint ? 0x04 : 0) |
                   (s.admin == AdminState::Drain ? 0x08 : 0);
       int health = k.enabled ? k.health : (s.running ? k.rise : 0);
-      int chkState = (k.enabled ? 0x06 : 0) | (maint && s.configMaint ? 0x08 : 0);
+      int chkState = (k.enabled ? 0x06 : 0) | (k.enabled && k.inProgress ? 0x01 : 0) |
+                     (maint && s.configMaint ? 0x08 : 0);
       std::string chkAddr = k.addr.empty() ? "-" : k.addr;
       out += std::to_string(p.id) + ' ' + p.name + ' ' + std::to_string(s.id) + ' ' + s.name +
              ' ' + s.ip + ' ' + (s.running ? "2" : "0") + ' ' + std::to_string(admin) + ' ' +

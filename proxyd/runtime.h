@@ -66,6 +66,7 @@ struct CheckView {
   long durationMs = -1; // -1: none
   uint64_t failed = 0;  // chkfail: failed checks while UP
   uint64_t downs = 0;   // chkdown: UP->DOWN transitions
+  bool inProgress = false; // a check is running now (CHK_ST_INPROGRESS)
   uint16_t port = 0;    // `port` (0: the server's)
   std::string addr;     // `addr` (empty: the server's)
 };

@@ -1,6 +1,7 @@
 #include "proxyd/runtime_control.h"
 
 #include "proxyd/backend.h"
+#include "proxyd/checker.h"
 #include "proxyd/daemon.h"
 
 #include <algorithm>
@@ -188,6 +189,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
           sv.check.desc = s.checkDesc;
           sv.check.info = s.checkInfo;
           sv.check.code = s.checkCode;
+          sv.check.inProgress = s.checker && s.checker->running();
           sv.check.durationMs = s.checkDurationMs;
           sv.check.failed = s.checkFailed;
           sv.check.downs = s.checkDowns;

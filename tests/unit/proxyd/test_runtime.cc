@@ -512,3 +512,21 @@ TEST_CASE("watch health command gives an initial line and checks its options", "
   CHECK(r.watch->heartbeatMs == 1000);
   CHECK(r.output == "health ok backends=2 down=0 event=initial\n");
 }
+
+TEST_CASE("a check under way and an HTTP check's code show as in HAProxy", "[runtime]") {
+  FakeControl ctl;
+  ServerView& w1 = ctl.server("app", "web1");
+  w1.check.inProgress = true; // CHK_ST_INPROGRESS: srv_check_state 6 -> 7
+  CHECK(run(ctl, "show servers state app").find("3 app 1 web1 127.0.0.1 0 0 1 1 7 8 2 0 7 0 ") !=
+        std::string::npos);
+  w1.check.status = "L7STS";
+  w1.check.desc = "Layer7 wrong status";
+  w1.check.code = 500;
+  w1.check.durationMs = 3;
+  w1.check.info = "Internal Server Error";
+  std::string csv = run(ctl, "show stat");
+  CHECK(csv.find(",L7STS,500,3,") != std::string::npos);
+  CHECK(csv.find(",Internal Server Error,") != std::string::npos);
+  CHECK(run(ctl, "show servers state app").find("3 app 1 web1 127.0.0.1 0 0 1 1 7 17 2 0 7 ") !=
+        std::string::npos);
+}
