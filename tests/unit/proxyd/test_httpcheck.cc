@@ -126,7 +126,8 @@ TEST_CASE("a backend's first http-check line replaces the rules of defaults",
                  "backend inherits\n  server s 127.0.0.1:80 check\n"
                  "backend own_expect\n  http-check expect status 201\n"
                  "  server s 127.0.0.1:80 check\n"
-                 "backend own_send\n  http-check send hdr X-Z 1\n  server s 127.0.0.1:80 check\n");
+                 "backend own_send\n  http-check send hdr X-Z 1\n  server s 127.0.0.1:80 check\n"
+                 "backend own_option\n  option httpchk GET /y\n  server s 127.0.0.1:80 check\n");
   REQUIRE(o.ok());
   const auto& a = backend(o, "inherits");
   REQUIRE(shape(a) == "CSE");
@@ -138,6 +139,11 @@ TEST_CASE("a backend's first http-check line replaces the rules of defaults",
   const auto& c = backend(o, "own_send");
   REQUIRE(shape(c) == "CSE");
   CHECK(httpcheck::buildRequest(c.httpChecks[1]) == "OPTIONS / HTTP/1.0\r\nx-z: 1\r\n\r\n");
+  // Its own option httpchk: the defaults' header and expect are gone.
+  const auto& d = backend(o, "own_option");
+  REQUIRE(shape(d) == "CSE");
+  CHECK(httpcheck::buildRequest(d.httpChecks[1]) == "GET /y HTTP/1.0\r\n\r\n");
+  CHECK(d.httpChecks[2].implicit);
 }
 
 TEST_CASE("http-check connect steps and comments", "[httpcheck][config]") {
@@ -377,6 +383,22 @@ TEST_CASE("no response, a partial head or garbage is an invalid response", "[htt
   // Interim responses are skipped.
   auto i = reader("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Busy\r\n\r\n");
   CHECK(i.status() == 503);
+}
+
+TEST_CASE("a response fed byte by byte gets the same verdict", "[httpcheck][expect]") {
+  const std::string resp =
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  Rule neg = expectRule(Rule::Match::String, "maintenance", true);
+  httpcheck::ResponseReader r;
+  for (size_t i = 0; i + 1 < resp.size(); ++i) {
+    r.feed(resp.substr(i, 1));
+    INFO("after byte " << i);
+    REQUIRE(httpcheck::evaluate(neg, r).kind == httpcheck::Verdict::Kind::Wait);
+  }
+  r.feed(resp.substr(resp.size() - 1));
+  CHECK(r.body() == "hello world");
+  CHECK(httpcheck::evaluate(neg, r).kind == httpcheck::Verdict::Kind::Pass);
 }
 
 TEST_CASE("the response is read within the check buffer", "[httpcheck][expect]") {
