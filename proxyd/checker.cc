@@ -26,12 +26,14 @@ constexpr size_t kReadChunk = 4096;
 HealthChecker::HealthChecker(common::Loop& loop, BackendRt& be, size_t server)
     : loop_(loop), be_(be), server_(server) {
   const ProxyConfig& cfg = be_.cfg();
-  kind_ = cfg.httpCheck ? Kind::Http
+  kind_ = cfg.httpCheck                              ? Kind::Http
           : (cfg.tcpCheck && !cfg.tcpChecks.empty()) ? Kind::TcpCheck
-                                                      : Kind::Tcp;
+                                                     : Kind::Tcp;
   timer_ = std::make_unique<common::Timer>(loop_, [this] {
-    if (running_) onTimeout();
-    else begin();
+    if (running_)
+      onTimeout();
+    else
+      begin();
   });
 }
 
@@ -40,7 +42,9 @@ HealthChecker::~HealthChecker() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void HealthChecker::start(std::chrono::microseconds firstDelay) { timer_->arm(firstDelay); }
+void HealthChecker::start(std::chrono::microseconds firstDelay) {
+  timer_->arm(firstDelay);
+}
 
 void HealthChecker::closeSock() {
   retire(loop_, w_);
@@ -73,7 +77,8 @@ void HealthChecker::begin() {
   // HAProxy: the connection gets min(timeout connect, inter) when `timeout
   // check` is set, inter otherwise; `timeout check` then bounds the rest.
   auto deadline = o.inter;
-  if (cfg.timeouts.check && cfg.timeouts.connect) deadline = std::min(deadline, *cfg.timeouts.connect);
+  if (cfg.timeouts.check && cfg.timeouts.connect)
+    deadline = std::min(deadline, *cfg.timeouts.connect);
   timer_->arm(deadline);
   uint16_t port = 0;
   if (kind_ == Kind::TcpCheck && cfg.tcpChecks[0].kind == TcpCheckRule::Kind::Connect) {
@@ -135,7 +140,8 @@ void HealthChecker::onEvent(unsigned ready) {
     if (err) {
       std::string info = std::strerror(err);
       if (kind_ == Kind::TcpCheck)
-        info += " at step " + std::to_string(std::max<size_t>(rule_, 1)) + " of tcp-check (connect)";
+        info +=
+            " at step " + std::to_string(std::max<size_t>(rule_, 1)) + " of tcp-check (connect)";
       done(CheckStatus::L4Con, info);
       return;
     }
@@ -157,7 +163,8 @@ void HealthChecker::onEvent(unsigned ready) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n < 0 && errno == EAGAIN) return;
     if (kind_ == Kind::Http) {
-      if (n > 0) resp_->feed(std::string_view(buf, static_cast<size_t>(n)));
+      if (n > 0)
+        resp_->feed(std::string_view(buf, static_cast<size_t>(n)));
       else {
         eof_ = true;
         resp_->closed();
@@ -196,13 +203,17 @@ void HealthChecker::runRules() {
       bool matched = false;
       switch (r.match) {
       case TcpCheckRule::Match::String:
-      case TcpCheckRule::Match::Binary: matched = rx_.find(r.pattern) != std::string::npos; break;
-      case TcpCheckRule::Match::Rstring: matched = r.regex && r.regex->search(rx_); break;
+      case TcpCheckRule::Match::Binary:
+        matched = rx_.find(r.pattern) != std::string::npos;
+        break;
+      case TcpCheckRule::Match::Rstring:
+        matched = r.regex && r.regex->search(rx_);
+        break;
       }
       if (r.negate) {
         if (matched) {
-          done(CheckStatus::L7Rsp, "TCPCHK matched unwanted content '" + r.pattern +
-                                       "' at step " + std::to_string(rule_ + 1));
+          done(CheckStatus::L7Rsp, "TCPCHK matched unwanted content '" + r.pattern + "' at step " +
+                                       std::to_string(rule_ + 1));
           return;
         }
         // "! expect" passes once the peer has answered something.
@@ -275,9 +286,12 @@ std::string HealthChecker::mismatchInfo() const {
   if (rx_.empty() || rule_ >= rules.size()) return "TCPCHK got an empty response" + step;
   const auto& r = rules[rule_];
   switch (r.match) {
-  case TcpCheckRule::Match::String: return "TCPCHK did not match content '" + r.pattern + "'" + step;
-  case TcpCheckRule::Match::Rstring: return "TCPCHK did not match content (regex)" + step;
-  case TcpCheckRule::Match::Binary: return "TCPCHK did not match content (binary)" + step;
+  case TcpCheckRule::Match::String:
+    return "TCPCHK did not match content '" + r.pattern + "'" + step;
+  case TcpCheckRule::Match::Rstring:
+    return "TCPCHK did not match content (regex)" + step;
+  case TcpCheckRule::Match::Binary:
+    return "TCPCHK did not match content (binary)" + step;
   }
   return "TCPCHK did not match content" + step;
 }
@@ -292,8 +306,8 @@ void HealthChecker::done(CheckStatus status, std::string info, int code) {
   rep.status = status;
   rep.code = checkStatusHasCode(status) ? code : -1;
   rep.info = std::move(info);
-  rep.durationMs = static_cast<long>(
-      duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());
+  rep.durationMs =
+      static_cast<long>(duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count());
   be_.checkDone(server_, rep);
   const auto& srv = be_.servers()[server_];
   timer_->arm(srv.health.nextInterval(srv.cfg->opt));

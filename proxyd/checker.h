@@ -48,17 +48,17 @@ private:
   BackendRt& be_;
   size_t server_;
   Kind kind_;
-  common::TimerPtr timer_;    // next check, and the check's own timeout
+  common::TimerPtr timer_; // next check, and the check's own timeout
   common::FdWatcherPtr w_;
   int fd_ = -1;
   bool running_ = false;
   bool connecting_ = false;
-  bool eof_ = false;        // the server closed its side
-  size_t rule_ = 0;         // next tcp-check / http-check rule
-  std::string rx_;          // tcp-check: bytes received for `expect`
-  std::string tx_;          // bytes still to send
+  bool eof_ = false;                                // the server closed its side
+  size_t rule_ = 0;                                 // next tcp-check / http-check rule
+  std::string rx_;                                  // tcp-check: bytes received for `expect`
+  std::string tx_;                                  // bytes still to send
   std::unique_ptr<httpcheck::ResponseReader> resp_; // http: the response being read
-  int code_ = -1;           // http: the status of the last response
+  int code_ = -1;                                   // http: the status of the last response
   std::chrono::steady_clock::time_point started_;
 };
 

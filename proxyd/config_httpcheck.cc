@@ -134,7 +134,8 @@ std::optional<Rule> parseConnect(const LineRef& l) {
     auto p = common::parseInt(l.word(i + 1), 1, 65535);
     if (!p) {
       l.error(i + 1, "'http-check connect' : expects a valid TCP port (from range 1 to 65535), "
-                     "got " + l.word(i + 1) + ".");
+                     "got " +
+                         l.word(i + 1) + ".");
       return std::nullopt;
     }
     r.port = static_cast<uint16_t>(*p);
@@ -169,8 +170,10 @@ std::optional<Rule> parseSend(const LineRef& l) {
       continue;
     }
     if (k != "meth" && k != "uri" && k != "ver" && k != "body" && k != "comment") {
-      l.error(i, "'" + kw + "' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', "
-                            "'body' or 'body-lf' but got '" + k + "' as argument.");
+      l.error(i, "'" + kw +
+                     "' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', "
+                     "'body' or 'body-lf' but got '" +
+                     k + "' as argument.");
       return std::nullopt;
     }
     if (i + 1 >= l.size()) {
@@ -178,13 +181,17 @@ std::optional<Rule> parseSend(const LineRef& l) {
       return std::nullopt;
     }
     const std::string& v = l.word(i + 1);
-    if (k == "meth") r.method = v;
-    else if (k == "uri") r.uri = v;
+    if (k == "meth")
+      r.method = v;
+    else if (k == "uri")
+      r.uri = v;
     else if (k == "ver") {
       if (!versionOk(l, i + 1, kw, v)) return std::nullopt;
       r.version = v;
-    } else if (k == "body") r.body = v;
-    else r.comment = v;
+    } else if (k == "body")
+      r.body = v;
+    else
+      r.comment = v;
     i += 2;
   }
   return r;
@@ -257,14 +264,16 @@ std::optional<Rule> parseExpect(const LineRef& l) {
     r.match = Rule::Match::Rstring;
   } else if (match == "min-recv" || match == "ok-status" || match == "error-status" ||
              match == "tout-status" || match == "on-success" || match == "on-error" ||
-             match == "status-code" || match == "hdr" || match == "fhdr" ||
-             match == "string-lf" || match == "rstring-lf") {
+             match == "status-code" || match == "hdr" || match == "fhdr" || match == "string-lf" ||
+             match == "rstring-lf") {
     l.unsupported(match, " on http-check expect line");
     return std::nullopt;
   } else {
     l.error(i < l.size() ? i : 0,
-            "'" + kw + "' : only supports [!] status, rstatus, string, rstring or comment "
-                       "but got '" + match + "' as argument.");
+            "'" + kw +
+                "' : only supports [!] status, rstatus, string, rstring or comment "
+                "but got '" +
+                match + "' as argument.");
     return std::nullopt;
   }
   if (i + 1 >= l.size()) {

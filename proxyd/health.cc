@@ -95,8 +95,12 @@ const StatusText& statusText(CheckStatus s) {
 
 } // namespace
 
-const char* checkStatusName(CheckStatus s) { return statusText(s).name; }
-const char* checkStatusDesc(CheckStatus s) { return statusText(s).desc; }
+const char* checkStatusName(CheckStatus s) {
+  return statusText(s).name;
+}
+const char* checkStatusDesc(CheckStatus s) {
+  return statusText(s).desc;
+}
 
 bool checkStatusHasCode(CheckStatus s) {
   return s == CheckStatus::L7Ok || s == CheckStatus::L7OkC || s == CheckStatus::L7Sts;

@@ -26,8 +26,8 @@ bool checkStatusPassed(CheckStatus s); // L4OK, L7OK, L7OKC
 // The outcome of one health check.
 struct CheckReport {
   CheckStatus status = CheckStatus::Ini;
-  int code = -1;        // the HTTP status (kept only where checkStatusHasCode)
-  std::string info;     // HAProxy's info text, e.g. "Connection refused"
+  int code = -1;    // the HTTP status (kept only where checkStatusHasCode)
+  std::string info; // HAProxy's info text, e.g. "Connection refused"
   long durationMs = -1;
   bool passed() const { return checkStatusPassed(status); }
 };

@@ -93,12 +93,14 @@ TEST_CASE("option httpchk takes URI, METH URI, or METH URI VERSION", "[httpcheck
 
 TEST_CASE("headers and a body hidden after the version are sent, with a warning",
           "[httpcheck][config]") {
-  auto o = parseBackend("  option httpchk POST /h \"HTTP/1.1\\r\\nHost: www\\r\\nX-A: b\\r\\n\\r\\nhi\"\n");
+  auto o = parseBackend(
+      "  option httpchk POST /h \"HTTP/1.1\\r\\nHost: www\\r\\nX-A: b\\r\\n\\r\\nhi\"\n");
   const auto& px = backend(o);
   CHECK(has(o.warnings, "hiding headers or body at the end of the version string is deprecated"));
   const Rule& s = px.httpChecks[1];
   CHECK(s.version == "HTTP/1.1");
-  CHECK(s.headers == std::vector<std::pair<std::string, std::string>>{{"Host", "www"}, {"X-A", "b"}});
+  CHECK(s.headers ==
+        std::vector<std::pair<std::string, std::string>>{{"Host", "www"}, {"X-A", "b"}});
   CHECK(s.body == "hi");
 }
 
@@ -197,7 +199,8 @@ TEST_CASE("bad http-check lines are errors", "[httpcheck][config]") {
                         "  http-check foo\n"
                         "  no option httpchk\n");
   CHECK(has(o.errors, "t.cfg:8:21: 'http-check expect' : only supports"));
-  CHECK(has(o.errors, "t.cfg:9:21: 'http-check expect' : 'status' expects a <pattern> as argument."));
+  CHECK(
+      has(o.errors, "t.cfg:9:21: 'http-check expect' : 'status' expects a <pattern> as argument."));
   CHECK(has(o.errors, "'http-check expect' : invalid character 'x' in the list of status codes."));
   CHECK(has(o.errors, "'http-check expect' : invalid range of status codes '300-200'."));
   CHECK(has(o.errors, "t.cfg:12:29: 'http-check expect' : regex '(' is invalid"));
@@ -273,7 +276,8 @@ TEST_CASE("check requests are written as HAProxy writes them", "[httpcheck][requ
           std::string(m) + " / HTTP/1.0\r\n\r\n");
   Rule r = sendRule("PUT", "/a5", "HTTP/1.1");
   r.headers = {{"Host", "example.org"}, {"Content-Length", "5"}, {"Connection", "keep-alive"}};
-  CHECK(httpcheck::buildRequest(r) == "PUT /a5 HTTP/1.1\r\nhost: example.org\r\ncontent-length: 0\r\n\r\n");
+  CHECK(httpcheck::buildRequest(r) ==
+        "PUT /a5 HTTP/1.1\r\nhost: example.org\r\ncontent-length: 0\r\n\r\n");
   r.body = "hello world";
   r.headers = {{"X-Check", "yes"}};
   CHECK(httpcheck::buildRequest(r) == "PUT /a5 HTTP/1.1\r\nx-check: yes\r\ncontent-length: 11\r\n"
@@ -295,7 +299,8 @@ TEST_CASE("the default expect passes 2xx and 3xx and names the reason otherwise"
   CHECK(bad.report.code == 500);
   CHECK(bad.report.info == "Internal Server Error");
   // The head decides a status: no need to wait for the body.
-  auto early = httpcheck::evaluate(e, reader("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n"));
+  auto early =
+      httpcheck::evaluate(e, reader("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n"));
   CHECK(early.kind == httpcheck::Verdict::Kind::Fail);
   CHECK(early.report.info == "Not Found");
 }
@@ -338,7 +343,8 @@ TEST_CASE("body expects wait for the body and report HAProxy's texts", "[httpche
   CHECK(m.report.info == "HTTP content check did not match");
 
   Rule unwanted = expectRule(Rule::Match::String, "world", true);
-  auto u = httpcheck::evaluate(unwanted, reader("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"));
+  auto u = httpcheck::evaluate(unwanted,
+                               reader("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"));
   CHECK(u.report.info == "HTTP check matched unwanted content");
   // Not there (yet): a negated expect waits for the whole body.
   httpcheck::ResponseReader partial;
@@ -355,7 +361,8 @@ TEST_CASE("body expects wait for the body and report HAProxy's texts", "[httpche
 TEST_CASE("bodies: chunked is de-chunked, until-close ends at the close, truncated is kept",
           "[httpcheck][expect]") {
   Rule s = expectRule(Rule::Match::String, "abcdef");
-  auto c = reader("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n");
+  auto c = reader(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n");
   CHECK(c.body() == "abcdef");
   CHECK(httpcheck::evaluate(s, c).kind == httpcheck::Verdict::Kind::Pass);
   auto u = reader("HTTP/1.1 200 OK\r\n\r\nbody-until-close", true);
