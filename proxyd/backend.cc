@@ -18,7 +18,7 @@ ServerRt::ServerRt(ServerRt&&) noexcept = default;
 
 namespace {
 LbServer lbView(const ServerRt& s) {
-  return LbServer{s.weight, s.cfg->opt.backup, s.up() && !s.drain};
+  return LbServer{s.weight, s.cfg->opt.backup, s.up() && !s.drain && !s.stopping};
 }
 } // namespace
 
@@ -151,15 +151,22 @@ void BackendRt::checkDone(size_t server, const CheckReport& rep) {
   s.checkDurationMs = rep.durationMs;
   if (!rep.passed()) ++s.checkFailed;
   auto t = s.health.record(rep.passed() ? CheckResult::Passed : CheckResult::Failed);
-  if (t == HealthCounter::Transition::None) return;
+  // disable-on-404: L7OKC stops a running server (NOLB), L7OK resumes it.
+  bool wasStopping = s.stopping;
+  if (!s.health.up()) s.stopping = false;
+  else if (rep.passed()) s.stopping = rep.status == CheckStatus::L7OkC;
+  bool stoppingChanged = wasStopping != s.stopping && s.health.up() &&
+                         t == HealthCounter::Transition::None;
+  if (t == HealthCounter::Transition::None && !stoppingChanged) return;
   s.lastChange = std::chrono::steady_clock::now();
-  if (t != HealthCounter::Transition::WentUp) ++s.checkDowns;
+  if (t == HealthCounter::Transition::WentDown) ++s.checkDowns;
   bool wasAny = hadServer_; // the state before this transition
   syncBalancer(server);
   TransitionInfo ti;
   ti.backend = cfg_.name;
   ti.server = s.cfg->name;
-  ti.up = t == HealthCounter::Transition::WentUp;
+  ti.up = s.health.up();
+  ti.stopping = s.stopping;
   ti.backup = s.cfg->opt.backup;
   ti.reason = s.checkDesc;
   ti.code = s.checkCode;

@@ -29,6 +29,7 @@ struct ServerRt {
   bool maint = false;       // `disabled`, or `disable server` / `state maint`
   bool configMaint = false; // maint comes from `disabled` (until set ready)
   bool drain = false;       // `state drain`: UP, checked, but no new connections
+  bool stopping = false;    // NOLB: disable-on-404 saw a 404 (no new connections)
   int weight = 1;           // current user weight (`set weight`)
   int maxconn = 0;          // current maxconn (`set maxconn server`); 0: none
   int cur = 0;        // connections now established or being established
@@ -51,7 +52,7 @@ struct ServerRt {
   ServerRt(ServerRt&&) noexcept;
   bool up() const { return !maint && health.up(); }
   // The balancer may give it new connections.
-  bool usable() const { return up() && !drain && weight > 0; }
+  bool usable() const { return up() && !drain && !stopping && weight > 0; }
   bool full() const { return maxconn > 0 && cur >= maxconn; }
   runtime::AdminState admin() const {
     return maint ? runtime::AdminState::Maint

@@ -260,6 +260,14 @@ void HealthChecker::runHttpRules() {
       return;
     case HttpCheckRule::Kind::Expect: {
       if (!resp_) resp_ = std::make_unique<httpcheck::ResponseReader>();
+      // disable-on-404: a 404 to a running server skips the expect and
+      // ends as L7OKC (HAProxy's tcpcheck_eval_expect_http).
+      if (resp_->headDone() && !resp_->failed() && resp_->status() == 404 &&
+          be_.cfg().disableOn404 && be_.servers()[server_].health.up()) {
+        code_ = 404;
+        ++rule_;
+        continue;
+      }
       auto v = httpcheck::evaluate(r, *resp_);
       if (v.kind == httpcheck::Verdict::Kind::Wait) {
         w_->want(common::FdWatcher::Read);
@@ -275,7 +283,11 @@ void HealthChecker::runHttpRules() {
     }
     }
   }
-  if (running_) done(CheckStatus::L7Ok, "", code_);
+  if (!running_) return;
+  if (code_ == 404 && be_.cfg().disableOn404 && be_.servers()[server_].health.up())
+    done(CheckStatus::L7OkC, "", code_);
+  else
+    done(CheckStatus::L7Ok, "", code_);
 }
 
 // HAProxy's words for an `expect` that found nothing matching before the

@@ -165,6 +165,9 @@ struct ProxyConfig {
   bool tcpCheck = false; // option tcp-check
   std::vector<TcpCheckRule> tcpChecks;
   bool httpCheck = false; // option httpchk (the last of the two options wins)
+  // http-check disable-on-404: a 404 to a running server's check puts it in
+  // NOLB ("stopping": checked, but given no new traffic).
+  bool disableOn404 = false;
   std::vector<HttpCheckRule> httpChecks;
   // The section (its line) whose lines built httpChecks: a backend's first
   // `option httpchk` or `http-check` line starts its own ruleset instead of

@@ -274,6 +274,7 @@ void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
     y << YAML::Key << "allbackups" << YAML::Value << px.allbackups;
     y << YAML::Key << "tcp-check" << YAML::Value << px.tcpCheck;
     y << YAML::Key << "httpchk" << YAML::Value << px.httpCheck;
+    y << YAML::Key << "http-check-disable-on-404" << YAML::Value << px.disableOn404;
   }
   if (px.isFrontend()) {
     y << YAML::Key << "httplog" << YAML::Value

@@ -6,6 +6,7 @@
 //   http-check expect [comment C] [!] status CODES|rstatus RE|string S|rstring RE
 //   http-check connect [port N] [comment C]
 //   http-check comment C
+//   http-check disable-on-404
 // A section's first `option httpchk` or `http-check` line starts its own
 // ruleset, replacing the one inherited from defaults (as HAProxy names a
 // ruleset after its section). The request of `option httpchk` and the first
@@ -383,7 +384,10 @@ void parseHttpCheckLine(const ProxyLineCtx& c) {
     r = Rule{};
     r->kind = Rule::Kind::Comment;
     r->comment = l.word(2);
-  } else if (sub == "disable-on-404" || sub == "send-state" || sub.starts_with("set-var") ||
+  } else if (sub == "disable-on-404") {
+    if (l.noMoreThan(2, "http-check")) c.px.disableOn404 = true;
+    return;
+  } else if (sub == "send-state" || sub.starts_with("set-var") ||
              sub.starts_with("unset-var")) {
     l.unsupported("http-check " + sub);
     return;

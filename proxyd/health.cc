@@ -135,7 +135,7 @@ std::string asciiEncode(const std::string& in, char quote) {
 // ha_warning()/send_log() add.
 std::string formatTransition(const TransitionInfo& t) {
   std::string s = t.backup ? "Backup Server " : "Server ";
-  s += t.backend + "/" + t.server + (t.up ? " is UP" : " is DOWN");
+  s += t.backend + "/" + t.server + (!t.up ? " is DOWN" : t.stopping ? " is stopping" : " is UP");
   if (!t.reason.empty()) {
     s += ", reason: " + t.reason;
     if (t.code >= 0) s += ", code: " + std::to_string(t.code);

@@ -62,6 +62,7 @@ struct TransitionInfo {
   std::string backend;
   std::string server;
   bool up = false;      // the new state
+  bool stopping = false; // with up: "is stopping" (NOLB, disable-on-404)
   bool backup = false;  // the server is a backup ("Backup Server ...")
   std::string reason;   // "Layer4 connection problem", "Layer4 check passed", ...
                         // empty: no check part (then `info`, if any, is

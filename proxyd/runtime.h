@@ -78,6 +78,7 @@ struct ServerView {
   uint16_t port = 0;
   bool backup = false;
   bool running = true;  // operational state: health says UP
+  bool stopping = false; // running but NOLB (http-check disable-on-404)
   AdminState admin = AdminState::Ready;
   bool configMaint = false; // `disabled` in the configuration (still set)
   int weight = 1;           // current user weight

@@ -176,6 +176,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
           sv.backup = s.cfg->opt.backup;
           sv.running = s.health.up() && !s.maint; // HAProxy: maintenance stops it
           sv.admin = s.admin();
+          sv.stopping = s.stopping;
           sv.configMaint = s.configMaint;
           sv.weight = s.weight;
           sv.initialWeight = s.cfg->opt.weight;

@@ -115,6 +115,28 @@ def test_redirects_are_healthy_and_4xx_is_not():
                                 r"info: \"Not Found\"", 3.0) is not None, p.output()[-800:])
 
 
+def test_disable_on_404_stops_new_traffic_until_the_server_answers_200():
+    with HealthBackend("web1") as w1, HealthBackend("web2") as w2, stats_socket() as sock:
+        port = free_port()
+        glob = GLOBAL + f"    stats socket {sock} level admin\n"
+        cfg = config(port, [("web1", w1.port), ("web2", w2.port)], "option httpchk GET /health",
+                     "http-check disable-on-404", glob=glob)
+        with Proxy(cfg) as p:
+            check(wait_until(lambda: len(w1.checks()) >= 2, 3.0), "no check reached web1")
+            w1.status, w1.reason = 404, "Not Found"
+            check(p.wait_output(r"Server app/web1 is stopping, reason: Layer7 check conditionally "
+                                r"passed, code: 404, check duration: \d+ms\. 1 active and 0 backup "
+                                r"servers online\. 0 sessions requeued, 0 total in queue\.", 3.0)
+                  is not None, p.output()[-1500:])
+            row = stat_rows(sock)[("app", "web1")]
+            check((row["status"], row["check_status"], row["check_code"]) == ("NOLB", "L7OKC", "404"),
+                  f"web1 row: {row['status']} {row['check_status']} {row['check_code']}")
+            check(served_by(port, 6) == {"web2": 6}, "a stopping server still gets new traffic")
+            w1.status, w1.reason = 200, "OK"
+            check(p.wait_output(UP_200, 3.0) is not None, p.output()[-1500:])
+            check("is DOWN" not in p.output(), "a 404 must not take the server DOWN")
+
+
 def test_the_request_is_the_configured_one():
     with HealthBackend("web1") as w1:
         port = free_port()

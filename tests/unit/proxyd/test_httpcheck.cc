@@ -175,6 +175,13 @@ TEST_CASE("http-check rules without option httpchk are ignored with HAProxy's wa
   CHECK(backend(o).httpChecks.empty());
 }
 
+TEST_CASE("http-check disable-on-404 is a flag inherited from defaults", "[httpcheck][config]") {
+  auto o = parse(std::string(kTimeouts) + "  http-check disable-on-404\n"
+                 "backend b\n  option httpchk\n  server s 127.0.0.1:80 check\n");
+  CHECK(backend(o).disableOn404);
+  CHECK(!backend(parseBackend("  option httpchk\n")).disableOn404);
+}
+
 TEST_CASE("the last of option httpchk and option tcp-check wins", "[httpcheck][config]") {
   auto o = parseBackend("  option httpchk\n  option tcp-check\n");
   CHECK(!backend(o).httpCheck);
@@ -233,7 +240,7 @@ TEST_CASE("http-check steps out of order are refused as HAProxy does", "[httpche
 TEST_CASE("what proxyd does not implement of http-check is refused by name",
           "[httpcheck][config]") {
   auto o = parseBackend("  option httpchk\n"
-                        "  http-check disable-on-404\n"
+                        "  http-check disable-on-404 x\n"
                         "  http-check send-state\n"
                         "  http-check set-var(check.x) str(a)\n"
                         "  http-check send uri-lf /%[srv_name]\n"
@@ -241,7 +248,7 @@ TEST_CASE("what proxyd does not implement of http-check is refused by name",
                         "  http-check expect min-recv 10 string x\n"
                         "  http-check expect hdr name x\n"
                         "  option httpchk GET / HTTP/2\n");
-  CHECK(has(o.errors, "t.cfg:8: unsupported keyword 'http-check disable-on-404'"));
+  CHECK(has(o.errors, "t.cfg:8:29: 'http-check' cannot handle unexpected argument 'x'."));
   CHECK(has(o.errors, "t.cfg:9: unsupported keyword 'http-check send-state'"));
   CHECK(has(o.errors, "t.cfg:10: unsupported keyword 'http-check set-var(check.x)'"));
   CHECK(has(o.errors, "t.cfg:11: unsupported keyword 'uri-lf'"));
@@ -455,4 +462,14 @@ TEST_CASE("the transition line of an HTTP check", "[health]") {
   CHECK(formatTransition(t) ==
         "Server app/web1 is UP, reason: Layer7 check passed, code: 200, check duration: 1ms. "
         "1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.");
+  // disable-on-404 (HAProxy 2.6.12's line for a backup server).
+  t.backup = true;
+  t.stopping = true;
+  t.reason = "Layer7 check conditionally passed";
+  t.code = 404;
+  t.durationMs = 3;
+  CHECK(formatTransition(t) ==
+        "Backup Server app/web1 is stopping, reason: Layer7 check conditionally passed, code: "
+        "404, check duration: 3ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 "
+        "total in queue.");
 }
