@@ -203,9 +203,13 @@ void emitHttpCheck(YAML::Emitter& y, const HttpCheckRule& r) {
   using K = HttpCheckRule::Kind;
   static const char* const matches[] = {"status", "rstatus", "string", "rstring"};
   y << YAML::BeginMap;
+  if (r.kind == K::Comment) { // only before validation attaches it
+    y << YAML::Key << "comment" << YAML::Value << r.comment << YAML::EndMap;
+    return;
+  }
   switch (r.kind) {
-  case K::Connect:
   case K::Comment:
+  case K::Connect:
     y << YAML::Key << "connect" << YAML::Value << YAML::BeginMap;
     y << YAML::Key << "port" << YAML::Value << r.port;
     break;

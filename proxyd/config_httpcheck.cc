@@ -387,8 +387,7 @@ void parseHttpCheckLine(const ProxyLineCtx& c) {
   } else if (sub == "disable-on-404") {
     if (l.noMoreThan(2, "http-check")) c.px.disableOn404 = true;
     return;
-  } else if (sub == "send-state" || sub.starts_with("set-var") ||
-             sub.starts_with("unset-var")) {
+  } else if (sub == "send-state" || sub.starts_with("set-var") || sub.starts_with("unset-var")) {
     l.unsupported("http-check " + sub);
     return;
   } else {

@@ -61,19 +61,19 @@ private:
 struct TransitionInfo {
   std::string backend;
   std::string server;
-  bool up = false;      // the new state
+  bool up = false;       // the new state
   bool stopping = false; // with up: "is stopping" (NOLB, disable-on-404)
-  bool backup = false;  // the server is a backup ("Backup Server ...")
-  std::string reason;   // "Layer4 connection problem", "Layer4 check passed", ...
-                        // empty: no check part (then `info`, if any, is
-                        // appended as ", <info>", e.g. "changed from CLI")
-  int code = -1;        // ", code: N" (HAProxy: layer 5-7 statuses); -1: none
-  std::string info;     // e.g. "Connection refused" (empty: no info part);
-                        // non-printable bytes, '<', '>' and '"' are written
-                        // "<XX>" (hex) as HAProxy's chunk_asciiencode()
-  long durationMs = -1; // -1: no duration part
-  int activeLeft = 0;   // UP active servers after the change
-  int backupLeft = 0;   // UP backup servers after the change
+  bool backup = false;   // the server is a backup ("Backup Server ...")
+  std::string reason;    // "Layer4 connection problem", "Layer4 check passed", ...
+                         // empty: no check part (then `info`, if any, is
+                         // appended as ", <info>", e.g. "changed from CLI")
+  int code = -1;         // ", code: N" (HAProxy: layer 5-7 statuses); -1: none
+  std::string info;      // e.g. "Connection refused" (empty: no info part);
+                         // non-printable bytes, '<', '>' and '"' are written
+                         // "<XX>" (hex) as HAProxy's chunk_asciiencode()
+  long durationMs = -1;  // -1: no duration part
+  int activeLeft = 0;    // UP active servers after the change
+  int backupLeft = 0;    // UP backup servers after the change
   int sessionsActive = 0;
   int requeued = 0;
   int remainingInQueue = 0;

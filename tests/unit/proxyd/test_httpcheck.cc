@@ -176,7 +176,8 @@ TEST_CASE("http-check rules without option httpchk are ignored with HAProxy's wa
 }
 
 TEST_CASE("http-check disable-on-404 is a flag inherited from defaults", "[httpcheck][config]") {
-  auto o = parse(std::string(kTimeouts) + "  http-check disable-on-404\n"
+  auto o = parse(std::string(kTimeouts) +
+                 "  http-check disable-on-404\n"
                  "backend b\n  option httpchk\n  server s 127.0.0.1:80 check\n");
   CHECK(backend(o).disableOn404);
   CHECK(!backend(parseBackend("  option httpchk\n")).disableOn404);
