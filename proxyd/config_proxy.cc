@@ -292,7 +292,8 @@ void httpResponseLine(const ProxyLineCtx& c, size_t, bool) {
   parseHttpResponseLine(c);
 }
 
-constexpr std::array<ProxyKw, 36> kProxyKeywords = {{
+// The size follows the list (std::to_array): adding a keyword is one line.
+constexpr auto kProxyKeywords = std::to_array<ProxyKw>({
     // name                      side  defaults strict negatable
     {"mode", ANY, true, false, false, parseMode},
     {"bind", FE, false, false, false, parseBind},
@@ -330,7 +331,7 @@ constexpr std::array<ProxyKw, 36> kProxyKeywords = {{
     {"acl", ANY, false, false, false, aclLine},
     {"http-request", ANY, false, false, false, httpRequestLine},
     {"http-response", ANY, false, false, false, httpResponseLine},
-}};
+});
 
 // Finds the entry for the words starting at `first`; sets `words` to how many
 // words its name takes.
