@@ -21,6 +21,9 @@ namespace {
 // HAProxy's read size for checks is its buffer; 4 KiB reads keep the stack
 // small and the reader bounds the total.
 constexpr size_t kReadChunk = 4096;
+// What a check may hold of the server's answer: HAProxy's check buffer
+// (tune.bufsize). A tcp-check expect still unmatched when it is full fails.
+constexpr size_t kCheckBuf = 16384;
 } // namespace
 
 HealthChecker::HealthChecker(common::Loop& loop, BackendRt& be, size_t server)
@@ -173,8 +176,9 @@ void HealthChecker::onEvent(unsigned ready) {
       return;
     }
     if (n > 0) {
-      rx_.append(buf, static_cast<size_t>(n));
+      rx_.append(buf, std::min(static_cast<size_t>(n), kCheckBuf - rx_.size()));
       runRules();
+      if (running_ && rx_.size() >= kCheckBuf) done(CheckStatus::L7Rsp, mismatchInfo());
       return;
     }
     // Closed before the expected content arrived: evaluate what we have.
@@ -254,7 +258,7 @@ void HealthChecker::runHttpRules() {
         return;
       }
       tx_ = httpcheck::buildRequest(r);
-      resp_ = std::make_unique<httpcheck::ResponseReader>(r.method);
+      resp_ = std::make_unique<httpcheck::ResponseReader>(r.method, kCheckBuf);
       ++rule_;
       w_->want(common::FdWatcher::Write);
       return;

@@ -26,7 +26,8 @@ class HealthBackend(HttpBackend):
     """HttpBackend plus health answers that a test changes on the fly:
       /health   `status` `reason`, body `body` (Content-Length framed)
       /silent   no answer at all (the connection stays open)
-      /garbage  bytes that are not HTTP, then close"""
+      /garbage  bytes that are not HTTP, then close
+      /flood    a 100000-byte body of "a", the connection kept open"""
 
     def __init__(self, name: str):
         super().__init__(name)
@@ -45,6 +46,10 @@ class HealthBackend(HttpBackend):
                          .encode() + b)
             return True
         if path == "/silent":
+            self._stop.wait(5.0)
+            return False
+        if path == "/flood":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"a" * 100000)
             self._stop.wait(5.0)
             return False
         if path == "/garbage":
@@ -224,6 +229,29 @@ def test_timeout_invalid_response_and_refused():
             check(p.wait_output(r"Server c/web1 is DOWN, reason: Layer4 connection problem, info: "
                                 r"\"Connection refused\", check duration: \d+ms", 3.0) is not None,
                   p.output()[-1500:])
+
+
+def test_an_answer_larger_than_the_check_buffer_is_judged_on_its_start():
+    """HAProxy reads at most its buffer (16 KiB): an expect not matched by
+    then fails at once instead of waiting for `timeout check`."""
+    with HealthBackend("web1") as w1:
+        port = free_port()
+        cfg = (GLOBAL + HTTP_DEFAULTS + "    timeout check 3s\n"
+               f"frontend fe\n    bind 127.0.0.1:{port}\n    default_backend h\n"
+               "backend h\n    option httpchk GET /flood\n    http-check expect string zzz\n"
+               f"    server web1 127.0.0.1:{w1.port} check inter 200 rise 1 fall 1\n"
+               "backend t\n    option tcp-check\n"
+               '    tcp-check send "GET /flood HTTP/1.0\\r\\n\\r\\n"\n'
+               "    tcp-check expect string zzz\n"
+               f"    server web1 127.0.0.1:{w1.port} check inter 200 rise 1 fall 1\n")
+        with Proxy(cfg) as p:
+            m = p.wait_output(r"Server h/web1 is DOWN, reason: Layer7 invalid response, info: "
+                              r"\"HTTP content check did not match\", check duration: (\d+)ms", 2.0)
+            check(m is not None and int(m.group(1)) < 1000, p.output()[-1500:])
+            m = p.wait_output(r"Server t/web1 is DOWN, reason: Layer7 invalid response, info: "
+                              r"\"TCPCHK did not match content 'zzz' at step 2\", check duration: "
+                              r"(\d+)ms", 2.0)
+            check(m is not None and int(m.group(1)) < 1000, p.output()[-1500:])
 
 
 def test_http_check_connect_port_and_two_requests():

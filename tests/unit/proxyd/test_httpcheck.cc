@@ -474,3 +474,21 @@ TEST_CASE("the transition line of an HTTP check", "[health]") {
         "404, check duration: 3ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 "
         "total in queue.");
 }
+
+TEST_CASE("tcp-check and http-check regexes survive a long server answer",
+          "[httpcheck][tcp-check]") {
+  auto o = parseBackend("  option tcp-check\n  tcp-check expect rstring ^(a|b)*c\n");
+  const auto& px = backend(o);
+  REQUIRE(px.tcpChecks.size() == 1);
+  REQUIRE(px.tcpChecks[0].regex);
+  // std::regex recurses per byte here and overflows the stack (anchored so
+  // that the search tries one start only).
+  const std::string answer(256 << 10, 'a');
+  CHECK(!px.tcpChecks[0].regex->search(answer));
+  CHECK(px.tcpChecks[0].regex->search(answer + "c"));
+  Rule e = expectRule(Rule::Match::Rstring, "^(a|b)*c");
+  httpcheck::ResponseReader r("GET", 1 << 20);
+  r.feed("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) + "\r\n\r\n");
+  r.feed(answer);
+  CHECK(httpcheck::evaluate(e, r).kind == httpcheck::Verdict::Kind::Fail);
+}
