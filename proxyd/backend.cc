@@ -17,19 +17,8 @@ ServerRt::~ServerRt() = default;
 ServerRt::ServerRt(ServerRt&&) noexcept = default;
 
 namespace {
-// HAProxy's short check status for our check outcomes.
-std::string checkStatusCode(const std::string& reason) {
-  if (reason == "Layer4 check passed") return "L4OK";
-  if (reason == "Layer4 timeout") return "L4TOUT";
-  if (reason == "Layer4 connection problem") return "L4CON";
-  if (reason == "Layer7 check passed") return "L7OK";
-  if (reason == "Layer7 timeout") return "L7TOUT";
-  if (reason == "Layer7 invalid response") return "L7RSP";
-  return "UNK";
-}
-
 LbServer lbView(const ServerRt& s) {
-  return LbServer{s.weight, s.cfg->opt.backup, s.up() && !s.drain};
+  return LbServer{s.weight, s.cfg->opt.backup, s.up() && !s.drain && !s.stopping};
 }
 } // namespace
 
@@ -154,28 +143,36 @@ int BackendRt::backupUp() const {
 
 void BackendRt::syncBalancer(size_t server) { lb_->setServer(server, lbView(servers_[server])); }
 
-void BackendRt::checkDone(size_t server, CheckResult r, const std::string& reason,
-                          const std::string& info, long durationMs) {
+void BackendRt::checkDone(size_t server, const CheckReport& rep) {
   auto& s = servers_[server];
-  s.checkStatus = checkStatusCode(reason);
-  s.checkDesc = reason;
-  s.checkInfo = info;
-  s.checkDurationMs = durationMs;
-  if (r != CheckResult::Passed) ++s.checkFailed;
-  auto t = s.health.record(r);
-  if (t == HealthCounter::Transition::None) return;
+  s.checkStatus = checkStatusName(rep.status);
+  s.checkDesc = checkStatusDesc(rep.status);
+  s.checkInfo = rep.info;
+  s.checkCode = checkStatusHasCode(rep.status) ? rep.code : -1;
+  s.checkDurationMs = rep.durationMs;
+  if (!rep.passed()) ++s.checkFailed;
+  auto t = s.health.record(rep.passed() ? CheckResult::Passed : CheckResult::Failed);
+  // disable-on-404: L7OKC stops a running server (NOLB), L7OK resumes it.
+  bool wasStopping = s.stopping;
+  if (!s.health.up()) s.stopping = false;
+  else if (rep.passed()) s.stopping = rep.status == CheckStatus::L7OkC;
+  bool stoppingChanged = wasStopping != s.stopping && s.health.up() &&
+                         t == HealthCounter::Transition::None;
+  if (t == HealthCounter::Transition::None && !stoppingChanged) return;
   s.lastChange = std::chrono::steady_clock::now();
-  if (t != HealthCounter::Transition::WentUp) ++s.checkDowns;
+  if (t == HealthCounter::Transition::WentDown) ++s.checkDowns;
   bool wasAny = hadServer_; // the state before this transition
   syncBalancer(server);
   TransitionInfo ti;
   ti.backend = cfg_.name;
   ti.server = s.cfg->name;
-  ti.up = t == HealthCounter::Transition::WentUp;
+  ti.up = s.health.up();
+  ti.stopping = s.stopping;
   ti.backup = s.cfg->opt.backup;
-  ti.reason = reason;
-  ti.info = info;
-  ti.durationMs = durationMs;
+  ti.reason = s.checkDesc;
+  ti.code = s.checkCode;
+  ti.info = rep.info;
+  ti.durationMs = rep.durationMs;
   ti.activeLeft = activeUp();
   ti.backupLeft = backupUp();
   ti.sessionsActive = s.cur;

@@ -29,6 +29,7 @@ struct ServerRt {
   bool maint = false;       // `disabled`, or `disable server` / `state maint`
   bool configMaint = false; // maint comes from `disabled` (until set ready)
   bool drain = false;       // `state drain`: UP, checked, but no new connections
+  bool stopping = false;    // NOLB: disable-on-404 saw a 404 (no new connections)
   int weight = 1;           // current user weight (`set weight`)
   int maxconn = 0;          // current maxconn (`set maxconn server`); 0: none
   int cur = 0;        // connections now established or being established
@@ -39,6 +40,7 @@ struct ServerRt {
   std::string checkStatus = "INI";
   std::string checkDesc = "Initializing";
   std::string checkInfo;
+  int checkCode = -1;       // HTTP status of L7OK / L7STS results
   long checkDurationMs = -1;
   uint64_t checkFailed = 0; // failed checks
   uint64_t checkDowns = 0;  // UP -> DOWN transitions
@@ -50,7 +52,7 @@ struct ServerRt {
   ServerRt(ServerRt&&) noexcept;
   bool up() const { return !maint && health.up(); }
   // The balancer may give it new connections.
-  bool usable() const { return up() && !drain && weight > 0; }
+  bool usable() const { return up() && !drain && !stopping && weight > 0; }
   bool full() const { return maxconn > 0 && cur >= maxconn; }
   runtime::AdminState admin() const {
     return maint ? runtime::AdminState::Maint
@@ -94,8 +96,7 @@ public:
 
   // A health check finished: updates the counter, the balancer and logs
   // HAProxy's transition line when the state changes.
-  void checkDone(size_t server, CheckResult r, const std::string& reason,
-                 const std::string& info, long durationMs);
+  void checkDone(size_t server, const CheckReport& report);
 
   // Runtime API changes (names resolved by the caller). Each takes effect on
   // the balancer at once and tells the daemon health may have changed.

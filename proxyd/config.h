@@ -129,6 +129,35 @@ struct TcpCheckRule {
   enum class Match { String, Binary, Rstring } match = Match::String;
   bool negate = false;
   std::string pattern; // decoded bytes for binary
+  std::shared_ptr<const Regex> regex; // rstring, compiled at parse time
+  common::SourceLoc loc;
+};
+
+// One `http-check` step (HAProxy 2.6's HTTP tcpcheck rules). `option httpchk
+// [[METH] URI [VER]]` gives the request of the first send step; `http-check
+// send` lines fill in or add to it (see config_httpcheck.cc for the merge).
+// After validation a backend with `option httpchk` holds its effective
+// ruleset: a connect first, defaults filled in, comments attached, and an
+// `expect status 200-399` after a trailing send.
+struct HttpCheckRule {
+  enum class Kind { Connect, Send, Expect, Comment } kind = Kind::Connect;
+  // Added to the info of a failed expect (" comment: X"): from `http-check
+  // comment X` before it, or `expect comment X`.
+  std::string comment;
+  // connect [port N]
+  uint16_t port = 0; // 0: the check's port
+  // send: each field empty when not given (then OPTIONS, /, HTTP/1.0)
+  std::string method, uri, version;
+  std::vector<std::pair<std::string, std::string>> headers; // hdr NAME VALUE
+  std::optional<std::string> body;
+  bool fromOption = false; // the implicit send of an `option httpchk` line
+  // expect [!] status CODES | rstatus RE | string S | rstring RE
+  enum class Match { Status, Rstatus, String, Rstring } match = Match::Status;
+  bool negate = false;
+  std::string pattern;                    // as written
+  std::vector<std::pair<int, int>> codes; // status: ranges, inclusive
+  std::shared_ptr<const Regex> regex;     // rstatus, rstring
+  bool implicit = false; // added by validation (connect, expect 200-399)
   common::SourceLoc loc;
 };
 
@@ -177,6 +206,15 @@ struct ProxyConfig {
   bool allbackups = false;
   bool tcpCheck = false; // option tcp-check
   std::vector<TcpCheckRule> tcpChecks;
+  bool httpCheck = false; // option httpchk (the last of the two options wins)
+  // http-check disable-on-404: a 404 to a running server's check puts it in
+  // NOLB ("stopping": checked, but given no new traffic).
+  bool disableOn404 = false;
+  std::vector<HttpCheckRule> httpChecks;
+  // The section (its line) whose lines built httpChecks: a backend's first
+  // `option httpchk` or `http-check` line starts its own ruleset instead of
+  // the one inherited from defaults (HAProxy 2.6).
+  common::SourceLoc httpChecksOwner;
 
   // both
   Timeouts timeouts;

@@ -233,6 +233,44 @@ void emitTcpCheck(YAML::Emitter& y, const TcpCheckRule& r) {
   y << YAML::EndMap;
 }
 
+// The effective http-check ruleset (implicit steps flagged).
+void emitHttpCheck(YAML::Emitter& y, const HttpCheckRule& r) {
+  using K = HttpCheckRule::Kind;
+  static const char* const matches[] = {"status", "rstatus", "string", "rstring"};
+  y << YAML::BeginMap;
+  if (r.kind == K::Comment) { // only before validation attaches it
+    y << YAML::Key << "comment" << YAML::Value << r.comment << YAML::EndMap;
+    return;
+  }
+  switch (r.kind) {
+  case K::Comment:
+  case K::Connect:
+    y << YAML::Key << "connect" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "port" << YAML::Value << r.port;
+    break;
+  case K::Send:
+    y << YAML::Key << "send" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "meth" << YAML::Value << r.method;
+    y << YAML::Key << "uri" << YAML::Value << r.uri;
+    y << YAML::Key << "ver" << YAML::Value << r.version;
+    y << YAML::Key << "hdr" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& [name, value] : r.headers)
+      y << YAML::Flow << YAML::BeginSeq << name << value << YAML::EndSeq;
+    y << YAML::EndSeq;
+    if (r.body) y << YAML::Key << "body" << YAML::Value << *r.body;
+    break;
+  case K::Expect:
+    y << YAML::Key << "expect" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "negate" << YAML::Value << r.negate;
+    y << YAML::Key << "match" << YAML::Value << matches[static_cast<int>(r.match)];
+    y << YAML::Key << "pattern" << YAML::Value << r.pattern;
+    break;
+  }
+  if (!r.comment.empty()) y << YAML::Key << "comment" << YAML::Value << r.comment;
+  if (r.implicit) y << YAML::Key << "implicit" << YAML::Value << true;
+  y << YAML::EndMap << YAML::EndMap;
+}
+
 void emitBackend(YAML::Emitter& y, const ProxyConfig& px) {
   y << YAML::Key << "balance" << YAML::Value << balanceName(px.balance);
   y << YAML::Key << "hash-type" << YAML::Value
@@ -291,6 +329,10 @@ void emitBackend(YAML::Emitter& y, const ProxyConfig& px) {
   for (const TcpCheckRule& r : px.tcpChecks)
     emitTcpCheck(y, r);
   y << YAML::EndSeq;
+  y << YAML::Key << "http-check" << YAML::Value << seqStyle(px.httpChecks) << YAML::BeginSeq;
+  for (const HttpCheckRule& r : px.httpChecks)
+    emitHttpCheck(y, r);
+  y << YAML::EndSeq;
 }
 
 const char* connModeName(HttpConnMode m) {
@@ -316,6 +358,8 @@ void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
     y << YAML::Key << "allbackups" << YAML::Value << px.allbackups;
     y << YAML::Key << "persist" << YAML::Value << px.persist;
     y << YAML::Key << "tcp-check" << YAML::Value << px.tcpCheck;
+    y << YAML::Key << "httpchk" << YAML::Value << px.httpCheck;
+    y << YAML::Key << "http-check-disable-on-404" << YAML::Value << px.disableOn404;
   }
   if (px.isFrontend()) {
     y << YAML::Key << "httplog" << YAML::Value

@@ -104,6 +104,16 @@ void parseHttpResponseLine(const ProxyLineCtx& c);
 // --- tcp-check rules (config_tcpcheck.cc) ---
 void parseTcpCheckLine(const ProxyLineCtx& c);
 
+// --- HTTP checks (config_httpcheck.cc) ---
+// `option httpchk` and `option tcp-check`: the last of the two wins.
+void parseOptionHttpchk(const ProxyLineCtx& c, size_t arg, bool negate);
+void parseOptionTcpCheck(const ProxyLineCtx& c, size_t arg, bool negate);
+void parseHttpCheckLine(const ProxyLineCtx& c);
+// After parsing: the effective ruleset of a backend with `option httpchk`
+// (implicit connect and expect added, comments attached), or a warning and
+// no rules without it.
+void finalizeHttpChecks(ProxyConfig& px, Diag& diag);
+
 // --- validation after all files are read (config_validate.cc) ---
 void validate(Config& cfg, Diag& diag);
 

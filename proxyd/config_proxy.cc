@@ -471,6 +471,9 @@ void defaultServerLine(const ProxyLineCtx& c, size_t, bool) {
 void tcpCheckLine(const ProxyLineCtx& c, size_t, bool) {
   parseTcpCheckLine(c);
 }
+void httpCheckLine(const ProxyLineCtx& c, size_t, bool) {
+  parseHttpCheckLine(c);
+}
 void errorfileLine(const ProxyLineCtx& c, size_t, bool) {
   parseErrorfileLine(c);
 }
@@ -484,7 +487,8 @@ void httpResponseLine(const ProxyLineCtx& c, size_t, bool) {
   parseHttpResponseLine(c);
 }
 
-constexpr std::array<ProxyKw, 37> kProxyKeywords = {{
+// The size follows the list (std::to_array): adding a keyword is one line.
+constexpr auto kProxyKeywords = std::to_array<ProxyKw>({
     // name                      side  defaults strict negatable
     {"mode", ANY, true, false, false, parseMode},
     {"bind", FE, false, false, false, parseBind},
@@ -498,6 +502,7 @@ constexpr std::array<ProxyKw, 37> kProxyKeywords = {{
     {"server", BE, false, true, false, serverLine},
     {"default-server", BE, true, true, false, defaultServerLine},
     {"tcp-check", BE, true, false, false, tcpCheckLine},
+    {"http-check", BE, true, false, false, httpCheckLine},
     {"log", ANY, true, false, true, parseLog},
     {"timeout connect", BE, true, false, false, parseTimeout<&Timeouts::connect>},
     {"timeout client", FE, true, false, false, parseTimeout<&Timeouts::client>},
@@ -514,7 +519,8 @@ constexpr std::array<ProxyKw, 37> kProxyKeywords = {{
     {"option httplog", FE, true, false, false, parseHttpLog},
     {"log-format", ANY, true, false, false, logFormatLine},
     {"option dontlognull", FE, true, false, true, parseFlag<&ProxyConfig::dontlognull>},
-    {"option tcp-check", BE, true, false, false, parseFlag<&ProxyConfig::tcpCheck>},
+    {"option tcp-check", BE, true, false, false, parseOptionTcpCheck},
+    {"option httpchk", BE, true, false, false, parseOptionHttpchk},
     {"option http-server-close", ANY, true, false, true, parseConnMode<HttpConnMode::ServerClose>},
     {"option httpclose", ANY, true, false, true, parseConnMode<HttpConnMode::Close>},
     {"option http-keep-alive", ANY, true, false, true, parseConnMode<HttpConnMode::KeepAlive>},
@@ -523,7 +529,7 @@ constexpr std::array<ProxyKw, 37> kProxyKeywords = {{
     {"acl", ANY, false, false, false, aclLine},
     {"http-request", ANY, false, false, false, httpRequestLine},
     {"http-response", ANY, false, false, false, httpResponseLine},
-}};
+});
 
 // Finds the entry for the words starting at `first`; sets `words` to how many
 // words its name takes.

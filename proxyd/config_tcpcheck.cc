@@ -8,7 +8,6 @@
 #include "proxyd/config_parse.h"
 
 #include <array>
-#include <regex>
 #include <string_view>
 
 namespace proxyd::cfg {
@@ -115,10 +114,10 @@ std::optional<Rule> parseExpect(const LineRef& l) {
     if (!d) return std::nullopt;
     r.pattern = *d;
   } else if (r.match == Rule::Match::Rstring) {
-    try {
-      std::regex re(r.pattern, std::regex::extended);
-    } catch (const std::regex_error& e) {
-      l.error(i + 1, "'" + kw + "': regex '" + r.pattern + "' is invalid (" + e.what() + ").");
+    std::string err;
+    r.regex = Regex::compile(r.pattern, false, err);
+    if (!r.regex) {
+      l.error(i + 1, "'" + kw + "': " + err + ".");
       return std::nullopt;
     }
   }

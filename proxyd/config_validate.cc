@@ -156,6 +156,7 @@ void validate(Config& cfg, Diag& diag) {
       checkModes(cfg, px, diag);
     }
     if (px.isBackend()) checkServers(px, diag);
+    finalizeHttpChecks(px, diag);
     checkTimeouts(px, diag);
     checkHttpOnlyOptions(px, diag);
     checkLayer7Backend(px, diag);

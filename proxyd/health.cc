@@ -68,6 +68,50 @@ std::string HealthCounter::statusText() const {
 
 namespace {
 
+struct StatusText {
+  CheckStatus status;
+  const char* name;
+  const char* desc;
+};
+// check.c's check_statuses[] for the statuses we produce.
+constexpr StatusText kStatuses[] = {
+    {CheckStatus::Ini, "INI", "Initializing"},
+    {CheckStatus::SockErr, "SOCKERR", "Socket error"},
+    {CheckStatus::L4Ok, "L4OK", "Layer4 check passed"},
+    {CheckStatus::L4Tout, "L4TOUT", "Layer4 timeout"},
+    {CheckStatus::L4Con, "L4CON", "Layer4 connection problem"},
+    {CheckStatus::L7Tout, "L7TOUT", "Layer7 timeout"},
+    {CheckStatus::L7Rsp, "L7RSP", "Layer7 invalid response"},
+    {CheckStatus::L7Ok, "L7OK", "Layer7 check passed"},
+    {CheckStatus::L7OkC, "L7OKC", "Layer7 check conditionally passed"},
+    {CheckStatus::L7Sts, "L7STS", "Layer7 wrong status"},
+};
+
+const StatusText& statusText(CheckStatus s) {
+  for (const auto& t : kStatuses)
+    if (t.status == s) return t;
+  return kStatuses[0];
+}
+
+} // namespace
+
+const char* checkStatusName(CheckStatus s) {
+  return statusText(s).name;
+}
+const char* checkStatusDesc(CheckStatus s) {
+  return statusText(s).desc;
+}
+
+bool checkStatusHasCode(CheckStatus s) {
+  return s == CheckStatus::L7Ok || s == CheckStatus::L7OkC || s == CheckStatus::L7Sts;
+}
+
+bool checkStatusPassed(CheckStatus s) {
+  return s == CheckStatus::L4Ok || s == CheckStatus::L7Ok || s == CheckStatus::L7OkC;
+}
+
+namespace {
+
 // chunk_asciiencode(): non-printable bytes, '<', '>' and the quote character
 // become "<XX>".
 std::string asciiEncode(const std::string& in, char quote) {
@@ -91,7 +135,7 @@ std::string asciiEncode(const std::string& in, char quote) {
 // ha_warning()/send_log() add.
 std::string formatTransition(const TransitionInfo& t) {
   std::string s = t.backup ? "Backup Server " : "Server ";
-  s += t.backend + "/" + t.server + (t.up ? " is UP" : " is DOWN");
+  s += t.backend + "/" + t.server + (!t.up ? " is DOWN" : t.stopping ? " is stopping" : " is UP");
   if (!t.reason.empty()) {
     s += ", reason: " + t.reason;
     if (t.code >= 0) s += ", code: " + std::to_string(t.code);

@@ -12,6 +12,26 @@ namespace proxyd {
 
 enum class CheckResult { Passed, Failed };
 
+// HAProxy's check statuses (src/check.c, HCHK_STATUS_*) that proxyd
+// produces. Their short names ("L7STS") and descriptions ("Layer7 wrong
+// status") are what `show stat` and the transition log lines print.
+enum class CheckStatus { Ini, SockErr, L4Ok, L4Tout, L4Con, L7Tout, L7Rsp, L7Ok, L7OkC, L7Sts };
+const char* checkStatusName(CheckStatus s); // "L4OK", "L7STS", ...
+const char* checkStatusDesc(CheckStatus s); // "Layer4 check passed", ...
+// True from L7OK on (HAProxy's HCHK_STATUS_L57DATA): the status carries an
+// HTTP code, printed as ", code: N" and in the check_code column.
+bool checkStatusHasCode(CheckStatus s);
+bool checkStatusPassed(CheckStatus s); // L4OK, L7OK, L7OKC
+
+// The outcome of one health check.
+struct CheckReport {
+  CheckStatus status = CheckStatus::Ini;
+  int code = -1;    // the HTTP status (kept only where checkStatusHasCode)
+  std::string info; // HAProxy's info text, e.g. "Connection refused"
+  long durationMs = -1;
+  bool passed() const { return checkStatusPassed(status); }
+};
+
 class HealthCounter {
 public:
   HealthCounter(int rise, int fall, bool startUp = true);
@@ -41,18 +61,19 @@ private:
 struct TransitionInfo {
   std::string backend;
   std::string server;
-  bool up = false;      // the new state
-  bool backup = false;  // the server is a backup ("Backup Server ...")
-  std::string reason;   // "Layer4 connection problem", "Layer4 check passed", ...
-                        // empty: no check part (then `info`, if any, is
-                        // appended as ", <info>", e.g. "changed from CLI")
-  int code = -1;        // ", code: N" (HAProxy: layer 5-7 statuses); -1: none
-  std::string info;     // e.g. "Connection refused" (empty: no info part);
-                        // non-printable bytes, '<', '>' and '"' are written
-                        // "<XX>" (hex) as HAProxy's chunk_asciiencode()
-  long durationMs = -1; // -1: no duration part
-  int activeLeft = 0;   // UP active servers after the change
-  int backupLeft = 0;   // UP backup servers after the change
+  bool up = false;       // the new state
+  bool stopping = false; // with up: "is stopping" (NOLB, disable-on-404)
+  bool backup = false;   // the server is a backup ("Backup Server ...")
+  std::string reason;    // "Layer4 connection problem", "Layer4 check passed", ...
+                         // empty: no check part (then `info`, if any, is
+                         // appended as ", <info>", e.g. "changed from CLI")
+  int code = -1;         // ", code: N" (HAProxy: layer 5-7 statuses); -1: none
+  std::string info;      // e.g. "Connection refused" (empty: no info part);
+                         // non-printable bytes, '<', '>' and '"' are written
+                         // "<XX>" (hex) as HAProxy's chunk_asciiencode()
+  long durationMs = -1;  // -1: no duration part
+  int activeLeft = 0;    // UP active servers after the change
+  int backupLeft = 0;    // UP backup servers after the change
   int sessionsActive = 0;
   int requeued = 0;
   int remainingInQueue = 0;

@@ -26,7 +26,7 @@ std::string ServerView::addrText() const {
 }
 
 bool serverUsable(const ServerView& s) {
-  return s.running && s.admin == AdminState::Ready && s.weight > 0;
+  return s.running && !s.stopping && s.admin == AdminState::Ready && s.weight > 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -304,11 +304,11 @@ std::string serverStatusText(const ServerView& s) {
   char buf[64];
   if (s.running) {
     bool goingDown = k.enabled && k.health < k.rise + k.fall - 1;
+    const char* word = s.admin == AdminState::Drain ? "DRAIN" : s.stopping ? "NOLB" : "UP";
     if (goingDown)
-      std::snprintf(buf, sizeof buf, "%s %d/%d", s.admin == AdminState::Drain ? "DRAIN" : "UP",
-                    k.health - k.rise + 1, k.fall);
-    else if (s.admin == AdminState::Drain)
-      return "DRAIN";
+      std::snprintf(buf, sizeof buf, "%s %d/%d", word, k.health - k.rise + 1, k.fall);
+    else if (s.admin == AdminState::Drain || s.stopping)
+      return word;
     else
       return k.enabled ? "UP" : "no check";
     return buf;
@@ -376,10 +376,12 @@ std::string formatServersState(const std::vector<ProxyView>& proxies, const Prox
       int admin = (maint ? 0x01 : 0) | (maint && s.configMaint ? 0x04 : 0) |
                   (s.admin == AdminState::Drain ? 0x08 : 0);
       int health = k.enabled ? k.health : (s.running ? k.rise : 0);
-      int chkState = (k.enabled ? 0x06 : 0) | (maint && s.configMaint ? 0x08 : 0);
+      int chkState = (k.enabled ? 0x06 : 0) | (k.enabled && k.inProgress ? 0x01 : 0) |
+                     (maint && s.configMaint ? 0x08 : 0);
       std::string chkAddr = k.addr.empty() ? "-" : k.addr;
       out += std::to_string(p.id) + ' ' + p.name + ' ' + std::to_string(s.id) + ' ' + s.name +
-             ' ' + s.ip + ' ' + (s.running ? "2" : "0") + ' ' + std::to_string(admin) + ' ' +
+             ' ' + s.ip + ' ' + (!s.running ? "0" : s.stopping ? "3" : "2") + ' ' +
+             std::to_string(admin) + ' ' +
              std::to_string(s.weight) + ' ' + std::to_string(s.initialWeight) + ' ' +
              std::to_string(s.lastChangeSec) + ' ' +
              std::to_string(k.enabled ? checkStatusCode(k.status) : 1) + ' ' +

@@ -66,6 +66,7 @@ struct CheckView {
   long durationMs = -1; // -1: none
   uint64_t failed = 0;  // chkfail: failed checks while UP
   uint64_t downs = 0;   // chkdown: UP->DOWN transitions
+  bool inProgress = false; // a check is running now (CHK_ST_INPROGRESS)
   uint16_t port = 0;    // `port` (0: the server's)
   std::string addr;     // `addr` (empty: the server's)
 };
@@ -77,6 +78,7 @@ struct ServerView {
   uint16_t port = 0;
   bool backup = false;
   bool running = true;  // operational state: health says UP
+  bool stopping = false; // running but NOLB (http-check disable-on-404)
   AdminState admin = AdminState::Ready;
   bool configMaint = false; // `disabled` in the configuration (still set)
   int weight = 1;           // current user weight

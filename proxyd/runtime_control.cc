@@ -1,6 +1,7 @@
 #include "proxyd/runtime_control.h"
 
 #include "proxyd/backend.h"
+#include "proxyd/checker.h"
 #include "proxyd/daemon.h"
 
 #include <algorithm>
@@ -181,6 +182,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
           sv.backup = s.cfg->opt.backup;
           sv.running = s.health.up() && !s.maint; // HAProxy: maintenance stops it
           sv.admin = s.admin();
+          sv.stopping = s.stopping;
           sv.configMaint = s.configMaint;
           sv.weight = s.weight;
           sv.initialWeight = s.cfg->opt.weight;
@@ -194,6 +196,8 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
           sv.check.status = s.checkStatus;
           sv.check.desc = s.checkDesc;
           sv.check.info = s.checkInfo;
+          sv.check.code = s.checkCode;
+          sv.check.inProgress = s.checker && s.checker->running();
           sv.check.durationMs = s.checkDurationMs;
           sv.check.failed = s.checkFailed;
           sv.check.downs = s.checkDowns;

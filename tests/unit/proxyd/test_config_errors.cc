@@ -14,7 +14,7 @@ TEST_CASE("an unknown keyword is an error in every section type", "[config][erro
                  "  bind :80\n"
                  "  stick-table type ip size 1m\n"
                  "backend b\n"
-                 "  option httpchk\n"
+                 "  option ssl-hello-chk\n"
                  "listen l\n"
                  "  bind :81\n"
                  "  timeout tarpit 1s\n"
@@ -22,7 +22,7 @@ TEST_CASE("an unknown keyword is an error in every section type", "[config][erro
   CHECK(has(o.errors, "t.cfg:2: unsupported keyword 'tune.bufsize'"));
   CHECK(has(o.errors, "t.cfg:4: unsupported keyword 'persist'"));
   CHECK(has(o.errors, "t.cfg:7: unsupported keyword 'stick-table'"));
-  CHECK(has(o.errors, "t.cfg:9: unsupported keyword 'option httpchk'"));
+  CHECK(has(o.errors, "t.cfg:9: unsupported keyword 'option ssl-hello-chk'"));
   CHECK(has(o.errors, "t.cfg:12: unsupported keyword 'timeout tarpit'"));
   CHECK(has(o.errors, "t.cfg:13: unsupported keyword 'stats enable'"));
   CHECK(o.errors.size() == 6);

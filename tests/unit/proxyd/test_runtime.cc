@@ -512,3 +512,38 @@ TEST_CASE("watch health command gives an initial line and checks its options", "
   CHECK(r.watch->heartbeatMs == 1000);
   CHECK(r.output == "health ok backends=2 down=0 event=initial\n");
 }
+
+TEST_CASE("a check under way and an HTTP check's code show as in HAProxy", "[runtime]") {
+  FakeControl ctl;
+  ServerView& w1 = ctl.server("app", "web1");
+  w1.check.inProgress = true; // CHK_ST_INPROGRESS: srv_check_state 6 -> 7
+  CHECK(run(ctl, "show servers state app").find("3 app 1 web1 127.0.0.1 0 0 1 1 7 8 2 0 7 0 ") !=
+        std::string::npos);
+  w1.check.status = "L7STS";
+  w1.check.desc = "Layer7 wrong status";
+  w1.check.code = 500;
+  w1.check.durationMs = 3;
+  w1.check.info = "Internal Server Error";
+  std::string csv = run(ctl, "show stat");
+  CHECK(csv.find(",L7STS,500,3,") != std::string::npos);
+  CHECK(csv.find(",Internal Server Error,") != std::string::npos);
+  CHECK(run(ctl, "show servers state app").find("3 app 1 web1 127.0.0.1 0 0 1 1 7 17 2 0 7 ") !=
+        std::string::npos);
+}
+
+TEST_CASE("a stopping server (disable-on-404) is NOLB and takes no traffic", "[runtime]") {
+  FakeControl ctl;
+  ServerView& w2 = ctl.server("app", "web2");
+  w2.check.enabled = true; // rise 2 fall 3, health 2: one failure from DOWN
+  w2.check.health = 2;
+  w2.stopping = true;
+  w2.check.status = "L7OKC";
+  w2.check.code = 404;
+  CHECK(serverStatusText(w2) == "NOLB 1/3");
+  w2.check.health = 4;
+  CHECK(serverStatusText(w2) == "NOLB");
+  CHECK(!serverUsable(w2));
+  // srv_op_state 3 (SRV_ST_STOPPING), HCHK_STATUS_L7OKCD 16, CHK_RES_CONDPASS 4.
+  CHECK(run(ctl, "show servers state app").find("3 app 2 web2 127.0.0.1 3 0 3 3 7 16 4 4 6 ") !=
+        std::string::npos);
+}
