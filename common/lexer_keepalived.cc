@@ -1,5 +1,7 @@
 #include "common/lexer_keepalived.h"
 
+#include "common/file_read.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -233,23 +235,17 @@ private:
   const GlobExpander& glob_;
 };
 
-// Reads a whole file; on failure returns nullopt and leaves errno set.
+// Reads a whole configuration file (at most 16 MiB, never blocking); on
+// failure returns nullopt and leaves errno set (EISDIR: a directory, EFBIG:
+// too large).
 std::optional<std::string> readFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return std::nullopt;
-  std::string out;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    out.append(buf, n);
-  const bool bad = std::ferror(f) != 0;
-  const int saved = errno;
-  std::fclose(f);
-  if (bad) {
-    errno = saved;
-    return std::nullopt;
+  FileRead r = readRegularFile(path, 16u << 20);
+  switch (r.status) {
+  case ReadStatus::Ok: return std::move(r.data);
+  case ReadStatus::Truncated: errno = EFBIG; return std::nullopt;
+  case ReadStatus::NotRegular: errno = EISDIR; return std::nullopt;
+  default: errno = r.err; return std::nullopt;
   }
-  return out;
 }
 
 } // namespace

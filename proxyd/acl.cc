@@ -3,6 +3,8 @@
 // has them (checked against haproxy 2.6.12 -c).
 #include "proxyd/acl.h"
 
+#include "common/file_read.h"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
@@ -984,11 +986,18 @@ bool addPattern(AclExpr& e, const std::string& w, std::optional<Op>& op, std::st
 // Patterns from a -f file: one a line, blank lines and '#' lines skipped,
 // surrounding blanks removed.
 bool readPatternFile(const std::string& path, std::vector<std::string>& out, std::string& err) {
-  std::ifstream in(path);
-  if (!in) {
+  // Bounded (64 MiB) and regular files only: a pattern file can be long
+  // (address lists) but not endless (/dev/zero).
+  common::FileRead f = common::readRegularFile(path, 64u << 20);
+  if (f.status == common::ReadStatus::Truncated) {
+    err = "pattern file <" + path + "> is larger than 64 MiB";
+    return false;
+  }
+  if (f.status != common::ReadStatus::Ok) {
     err = "failed to open pattern file <" + path + ">";
     return false;
   }
+  std::istringstream in(f.data);
   std::string line;
   while (std::getline(in, line)) {
     std::string_view v = line;

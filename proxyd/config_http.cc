@@ -1,5 +1,6 @@
 // Keywords of mode http: errorfile, acl, use_backend conditions,
 // http-request and http-response rules.
+#include "common/file_read.h"
 #include "proxyd/config_parse.h"
 
 #include <algorithm>
@@ -51,15 +52,17 @@ void parseErrorfileLine(const ProxyLineCtx& c) {
     return;
   }
   const std::string& path = l.word(2);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  common::FileRead f = common::readRegularFile(path, kMaxErrorfile);
+  if (f.status == common::ReadStatus::NotRegular) {
+    l.error(2, "errorfile : '" + path + "' is a directory.");
+    return;
+  }
+  if (f.status != common::ReadStatus::Ok && f.status != common::ReadStatus::Truncated) {
     l.error(2, "errorfile : error opening file '" + path + "'.");
     return;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::string bytes = buf.str();
-  if (bytes.size() > kMaxErrorfile) {
+  std::string bytes = std::move(f.data);
+  if (f.status == common::ReadStatus::Truncated) {
     l.warn(2, "custom error message file '" + path + "' larger than " +
                   std::to_string(kMaxErrorfile) + " bytes. Truncating.");
     bytes.resize(kMaxErrorfile);
@@ -177,14 +180,21 @@ std::shared_ptr<const Regex> compileRegex(const RuleCtx& r, size_t word) {
 
 std::optional<std::string> readFile(const RuleCtx& r, size_t word) {
   const std::string& path = r.c.l.word(word);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // HAProxy keeps such a file in one buffer (tune.bufsize).
+  common::FileRead f = common::readRegularFile(path, kMaxErrorfile);
+  if (f.status == common::ReadStatus::Truncated) {
+    r.fail(word, "file '" + path + "' is larger than " + std::to_string(kMaxErrorfile) + " bytes.");
+    return std::nullopt;
+  }
+  if (f.status == common::ReadStatus::NotRegular) {
+    r.fail(word, "'" + path + "' is a directory.");
+    return std::nullopt;
+  }
+  if (f.status != common::ReadStatus::Ok) {
     r.fail(word, "error opening file '" + path + "'.");
     return std::nullopt;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  return std::move(f.data);
 }
 
 // Header actions: set-header/add-header NAME VALUE, del-header NAME,

@@ -149,6 +149,17 @@ TEST_CASE("errorfile reads the raw response at parse time", "[config][http]") {
   CHECK(errorResponse(502, &proxy(o, "a", BE)).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
 }
 
+TEST_CASE("errorfile and return file read at most one buffer, even from an endless device",
+          "[config][http]") {
+  auto o = parse(std::string(kHttpDefaults) + "backend a\n  errorfile 503 /dev/zero\n"
+                 "backend b\n  errorfile 503 /\n"
+                 "backend c\n  http-request return status 200 file /dev/zero\n");
+  CHECK(has(o.errors, "errorfile : unable to convert custom error message file '/dev/zero'"));
+  CHECK(has(o.warnings, "larger than 16384 bytes. Truncating."));
+  CHECK(has(o.errors, "errorfile : '/' is a directory."));
+  CHECK(has(o.errors, "is larger than 16384 bytes."));
+}
+
 TEST_CASE("acl lines and use_backend conditions in a frontend", "[config][http][acl]") {
   auto o = parse(std::string(kHttpDefaults) +
                  "frontend main\n"
