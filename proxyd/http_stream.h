@@ -25,9 +25,17 @@
 //                tunnel.
 //
 // After a response the client side stays open (keep-alive) unless either
-// side or the connection mode (effectiveConnMode) says close; the server
-// connection returns to the daemon's ServerPool when reusable. Each
-// transaction is logged with `option httplog`.
+// side or the connection mode (effectiveConnMode) says close. A reusable
+// server connection stays with the stream, idle and still watched (held_),
+// and carries the next request when the pick returns the same server (as
+// HAProxy reuses the session's own connection first: no pool round trip, no
+// epoll change); otherwise, or when the client leaves, it goes to the
+// daemon's ServerPool. When the client asked to close, it is closed with a
+// reset (HAProxy's choice: no TIME_WAIT on the proxy). A reused connection
+// that the server closes before answering (its idle timeout racing our
+// request) gets a bodiless idempotent request replayed once on a fresh
+// connection; any other request gets the client connection closed silently,
+// as HAProxy 2.6 does. Each transaction is logged with `option httplog`.
 //
 // Buffers: cin_ holds client bytes, sin_ server bytes (16 KiB each, from the
 // pool). The front of each is the already-parsed part waiting to be sent on
@@ -87,7 +95,8 @@ private:
   // I/O
   void onClientEvent(unsigned ready);
   void onServerEvent(unsigned ready);
-  bool readInto(int fd, BufferPtr& buf, bool& eof, bool client); // false: error
+  // false: error. `filled`: the read filled the buffer (more may be waiting).
+  bool readInto(int fd, BufferPtr& buf, bool& eof, bool client, bool* filled = nullptr);
   bool flushToServer();                                          // false: error, finished
   bool flushToClient();                                          // false: error, finished
   void step(); // runs the state machine after any I/O, until it settles
@@ -95,7 +104,13 @@ private:
   void updateInterest();
   void armTimer();
   void onTimer();
-  void dropServer(bool reusable);
+  // Ends the use of the server connection: to the pool when `reusable` (or
+  // idle and held), else closed (with a reset when `abortive`).
+  void dropServer(bool reusable, bool abortive = false);
+  void parkServer();               // keeps the idle connection for the next request
+  void releaseHeld(bool toPool);   // the held idle connection goes (pool or close)
+  void retryFresh();               // replays the request on a new connection
+  const common::SockAddr& localAddr(); // getsockname, once, when rules need it
   void log();
   void finish(const char* ts, bool graceful);
 
@@ -107,6 +122,7 @@ private:
   int sfd_ = -1;
   common::SockAddr peer_;
   common::SockAddr local_;
+  bool localKnown_ = false;
   common::FdWatcherPtr cw_;
   common::FdWatcherPtr sw_;
   common::TimerPtr timer_;
@@ -149,12 +165,22 @@ private:
   bool serverReusable_ = false;
   bool tunnelAfter_ = false;
   bool logged_ = false;
+  // the server connection sfd_ (kept across transactions while held_)
+  BackendRt* srvBe_ = nullptr;
+  size_t srvIdx_ = 0;
+  bool held_ = false;      // idle between transactions, kept for the next request
+  bool srvReused_ = false; // this transaction's connection was reused (held or pooled)
+  bool srvSpoke_ = false;  // a server byte arrived in this transaction
+  bool replayable_ = false; // bodiless idempotent request: may be sent again
+  bool retried_ = false;
+  std::string sHeadCopy_; // the serialized head, for a replay
   http1::RequestContext reqCtx_;
   std::string reqLine_;
   int status_ = -1;
   long long bytesOut_ = 0;
   std::string termState_ = "--";
   std::chrono::system_clock::time_point reqWall_;
+  TimePoint timerAt_{}; // the deadline the armed timer_ was set for
   TimePoint reqStart_{}, headAt_{}, sentAt_{}, lastClient_{}, lastServer_{}, idleSince_{};
   long tR_ = -1, tr_ = -1;
 };

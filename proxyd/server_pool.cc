@@ -121,12 +121,13 @@ ServerConnector::~ServerConnector() {
   releaseSlot();
 }
 
-void ServerConnector::start(BackendRt& be, uint64_t hash, bool allowPool) {
+void ServerConnector::start(BackendRt& be, uint64_t hash, bool allowPool, bool allowOwn) {
   cancel();
   releaseSlot();
   be_ = &be;
   hash_ = hash;
   allowPool_ = allowPool;
+  allowOwn_ = allowOwn;
   server_.reset();
   retriesLeft_ = be.cfg().retries;
   retries_ = 0;
@@ -198,6 +199,15 @@ void ServerConnector::connectTo(size_t server) {
   connectAt_ = Clock::now();
   ++attempt_;
   closeSock();
+  int own = allowOwn_ && ownIdle_ ? ownIdle_(server) : -1;
+  if (own >= 0) {
+    reused_ = true;
+    tc_ = 0;
+    phase_ = Phase::Idle;
+    timer_->cancel();
+    connected_(own);
+    return;
+  }
   if (allowPool_) {
     int fd = d_.serverPool().take(be_->index(), server);
     if (fd >= 0) {

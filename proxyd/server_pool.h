@@ -8,7 +8,9 @@
 // unasked). Connections idle longer than the purge delay are closed.
 //
 // ServerConnector: picks a server of a backend and gets a connection to it
-// for its owning stream: from the pool when allowed, else a non-blocking
+// for its owning stream: the owner's own idle connection to that server when
+// it holds one (HAProxy reuses the session's connection first), else one
+// from the pool when allowed, else a non-blocking
 // connect within `timeout connect`; waits in the backend's queue when every
 // server is full (`timeout queue`, defaulting to `timeout connect`); retries
 // (`retries`, after HAProxy's turn-around delay of min(timeout connect, 1 s)
@@ -80,8 +82,12 @@ public:
 
   // Picks a server of `be` (by `hash` for hashing balancers) and connects.
   // `allowPool`: an idle pooled connection to the picked server may be used.
+  // `allowOwn`: the owner's own idle connection (setOwnIdle) may be used.
   // Resets the per-attempt figures (tw, tc, retries...).
-  void start(BackendRt& be, uint64_t hash, bool allowPool);
+  void start(BackendRt& be, uint64_t hash, bool allowPool, bool allowOwn = true);
+  // `f(server)` returns the owner's idle connection to that server of the
+  // backend being connected, or -1; connected() then gets that same fd.
+  void setOwnIdle(std::function<int(size_t server)> f) { ownIdle_ = std::move(f); }
   // The backend queue's turn for the owner.
   void onQueueTurn();
   // Stops waiting or connecting (leaves the queue, closes a half-open
@@ -113,9 +119,11 @@ private:
   Stream& owner_;
   std::function<void(int)> connected_;
   std::function<void(ConnectFailure)> failed_;
+  std::function<int(size_t)> ownIdle_;
   BackendRt* be_ = nullptr;
   uint64_t hash_ = 0;
   bool allowPool_ = false;
+  bool allowOwn_ = true;
   Phase phase_ = Phase::Idle;
   int fd_ = -1;
   common::FdWatcherPtr w_;
