@@ -114,6 +114,13 @@ void HttpStream::start() {
   timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
   lastClient_ = Clock::now();
   beginTransaction();
+  // The request usually arrived with the connection: read it now, without
+  // waiting for (and registering) a readiness event.
+  if (!readInto(cfd_, cin_, clientEof_, true)) {
+    clientAborted(true);
+    return;
+  }
+  if (cin_ && cin_->empty()) d_.buffers().give(std::move(cin_));
   step();
 }
 
@@ -140,6 +147,7 @@ void HttpStream::beginTransaction() {
   termState_ = "--";
   tR_ = tr_ = -1;
   srvReused_ = srvSpoke_ = replayable_ = retried_ = false;
+  sHeadCopy_.clear();
   reqStart_ = idleSince_ = Clock::now();
   reqWall_ = std::chrono::system_clock::now();
   respParser_.reset();
@@ -157,16 +165,24 @@ void HttpStream::releaseBackend() {
 
 void HttpStream::endTransaction() {
   bool reuse = serverReusable_ && !serverEof_ && reqDone_ && respDone_ && (!sin_ || sin_->empty());
-  if (reuse && clientKeepAlive_ && !clientEof_)
+  if (reuse && clientKeepAlive_ && !clientEof_) {
     parkServer();
-  else if (reuse && reqKeepAlive_)
+  } else if (reuse && reqKeepAlive_) {
     dropServer(true);
-  else
-    dropServer(false, reuse); // the client asked to close: HAProxy resets the idle server side
+  } else if (reuse) {
+    // The client asked to close. As HAProxy, the connection is kept idle
+    // only when the server has no idle one (a connection-per-request client
+    // never reuses one: they would pile up); otherwise it is reset, which
+    // leaves no TIME_WAIT on the proxy.
+    bool keep = srvBe_ && d_.serverPool().idle(srvBe_->index(), srvIdx_) == 0;
+    dropServer(keep, !keep);
+  } else {
+    dropServer(false);
+  }
   releaseBackend();
   log();
   ++nTransactions_;
-  if (!clientKeepAlive_ || clientEof_) {
+  if (!clientKeepAlive_ || clientEof_ || clientErr_) {
     finish(nullptr, true);
     return;
   }
@@ -527,6 +543,13 @@ void HttpStream::onClientEvent(unsigned ready) {
   for (int i = 0; i < kReadsPerEvent; ++i) {
     bool filled = false;
     if (!readInto(cfd_, cin_, clientEof_, true, &filled)) {
+      if (reqDone_ && (state_ == State::Connecting || state_ == State::Exchange)) {
+        // As HAProxy without abortonclose: the transaction goes on, the
+        // reset is noticed when the response is written (CD).
+        clientErr_ = true;
+        step();
+        return;
+      }
       clientAborted(true);
       return;
     }
@@ -755,15 +778,23 @@ void HttpStream::updateInterest() {
   unsigned c = 0, s = 0;
   bool cinRoom = !cin_ || cin_->writable() > 0;
   bool sinRoom = !sin_ || sin_->writable() > 0;
+  bool readClient = !clientEof_ && !clientErr_ && cinRoom;
+  // Once the request is complete, the client is not watched for its sake
+  // (HAProxy without abortonclose: a close or reset is noticed when the
+  // response is written). A registration already there is kept (no epoll
+  // change per request); none is added (a connection-per-request client is
+  // never registered).
+  if (readClient && reqDone_ && state_ != State::WaitRequest && state_ != State::Tunnel)
+    readClient = cw_ && (cw_->wanted() & W::Read);
   switch (state_) {
   case State::WaitRequest:
   case State::Connecting:
-    if (!clientEof_ && cinRoom) c |= W::Read;
+    if (readClient) c |= W::Read;
     if (held_) s |= W::Read; // an idle connection is watched for its close
     break;
   case State::Exchange:
   case State::Tunnel:
-    if (!clientEof_ && cinRoom) c |= W::Read;
+    if (readClient) c |= W::Read;
     if (!cOut_.empty() || respPending_ > 0) c |= W::Write;
     if (!serverEof_ && sinRoom) s |= W::Read;
     if (!sHead_.empty() || reqPending_ > 0) s |= W::Write;

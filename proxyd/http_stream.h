@@ -138,6 +138,7 @@ private:
   http1::Parser reqParser_;
   http1::Parser respParser_;
   bool clientEof_ = false;
+  bool clientErr_ = false; // a read from the client failed (reset) after the request
   bool serverEof_ = false;
   bool clientShut_ = false; // SHUT_WR sent to the client (tunnel)
   bool serverShut_ = false; // SHUT_WR sent to the server (tunnel)

@@ -79,6 +79,11 @@ size_t ServerPool::idle() const {
   return n;
 }
 
+size_t ServerPool::idle(int backend, size_t server) const {
+  auto it = idle_.find({backend, server});
+  return it == idle_.end() ? 0 : it->second.size();
+}
+
 void ServerPool::drop(const Key& k, int fd) {
   auto& v = idle_[k];
   for (auto it = v.begin(); it != v.end(); ++it) {
@@ -242,13 +247,18 @@ void ServerConnector::connectTo(size_t server) {
     });
     return;
   }
-  w_ = std::make_unique<common::FdWatcher>(d_.loop(), fd_, [this](unsigned) {
+  // Watched for both directions: a failed connect reports both (EPOLLERR),
+  // a successful one only writability, which then needs no SO_ERROR query
+  // (the owner then watches reads: one epoll change, as HAProxy).
+  w_ = std::make_unique<common::FdWatcher>(d_.loop(), fd_, [this](unsigned ready) {
     int err = 0;
-    socklen_t len = sizeof err;
-    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (ready != common::FdWatcher::Write) {
+      socklen_t len = sizeof err;
+      if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    }
     onConnectResult(err, false);
   });
-  w_->want(common::FdWatcher::Write);
+  w_->want(common::FdWatcher::Read | common::FdWatcher::Write);
   if (be_->cfg().timeouts.connect)
     timer_->arm(*be_->cfg().timeouts.connect);
   else

@@ -49,6 +49,7 @@ public:
   // when the pool for that server is full.
   void give(int backend, size_t server, int fd);
   size_t idle() const;
+  size_t idle(int backend, size_t server) const;
 
 private:
   struct Idle {
