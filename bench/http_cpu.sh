@@ -15,10 +15,12 @@
 #                 second, shorter run (`strace -c -f -p PID` for
 #                 $TRACE_DURATION) / requests of that run; the busiest calls
 #                 are listed per request below the table.
-# strace slows the proxy a lot while it is attached, so the traced run is
-# not used for the CPU figure. With SYSCOUNT=perf (when `perf stat` can read
-# the raw_syscalls tracepoint) the count comes from the kernel's counter
-# instead: no slowdown, but no breakdown by call.
+# strace slows the proxy a lot while it is attached (so the traced run is
+# not used for the CPU figure, and calls that depend on timing, epoll_wait
+# above all, are fewer than at full speed). With SYSCOUNT=perf (when `perf
+# stat` can read the syscall tracepoints) the counts come from the kernel's
+# counters instead, at full speed; the breakdown then covers the calls a
+# proxy makes (PERF_CALLS).
 #
 # Environment (all optional):
 #   PROXYD          proxyd binary (default: $BUILD/proxyd/proxyd, BUILD=$SRC/build)
@@ -43,6 +45,7 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 DURATION=${DURATION:-5s}
 TRACE_DURATION=${TRACE_DURATION:-2s}
 SYSCOUNT=${SYSCOUNT:-strace}
+PERF_CALLS=${PERF_CALLS:-"recvfrom sendto sendmsg epoll_wait epoll_ctl timerfd_settime accept4 close connect socket setsockopt getsockopt getsockname shutdown fcntl clock_gettime"}
 RESULTS=${RESULTS:-}
 NBTHREAD=${NBTHREAD:-}
 read -r -a scenarios <<<"${SCENARIOS:-ka-1k ka-64k close-1k close-64k}"
@@ -173,7 +176,9 @@ run_wrk() { # target scenario duration -> prints the request count
 trace_run() { # target scenario -> prints "requests calls"; leaves $tmp/trace.T.S
   local t=$1 s=$2 n calls tpid out="$tmp/trace.$1.$2"
   if [[ $SYSCOUNT == perf ]]; then
-    perf stat -x, -e raw_syscalls:sys_enter -p "${PID[$t]}" -o "$out" &
+    local ev=raw_syscalls:sys_enter c
+    for c in $PERF_CALLS; do ev+=",syscalls:sys_enter_$c"; done
+    perf stat -x, -e "$ev" -p "${PID[$t]}" -o "$out" &
   else
     strace -c -f -q -p "${PID[$t]}" -o "$out" &
   fi
@@ -209,8 +214,13 @@ for s in "${scenarios[@]}"; do
       top=$(awk -v n="$tn" '
         $1 ~ /^[0-9.]+$/ && $NF != "total" { printf "%s %.2f, ", $NF, $4 / n }' \
         "$tmp/trace.$t.$s" | sed 's/, $//')
-      breakdown+="- $s $t: $top"$'\n'
+    else
+      top=$(awk -F, -v n="$tn" '
+        $3 ~ /^syscalls:sys_enter_/ && $1 / n >= 0.005 {
+          sub("syscalls:sys_enter_", "", $3); printf "%s %.2f, ", $3, $1 / n }' \
+        "$tmp/trace.$t.$s" | sed 's/, $//')
     fi
+    breakdown+="- $s $t: $top"$'\n'
   done
 done
 
@@ -245,7 +255,7 @@ if [[ -n $RESULTS ]]; then
     echo "$table"
     if [[ -n $breakdown ]]; then
       echo
-      echo "System calls per request, by call (strace -c):"
+      echo "System calls per request, by call ($SYSCOUNT):"
       echo
       printf '%s' "$breakdown"
     fi

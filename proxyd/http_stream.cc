@@ -592,7 +592,10 @@ bool HttpStream::flushToServer() {
   while (!sHead_.empty() || reqPending_ > 0) {
     // The head and the body bytes behind it leave in one system call.
     size_t headLen = sHead_.size();
-    bool more = state_ == State::Exchange && headSeen_ && !reqDone_;
+    // Not for a head that waits for 100 Continue: the body follows only
+    // once the server answered that head.
+    bool more = state_ == State::Exchange && headSeen_ && !reqDone_ &&
+                !reqParser_.message().expectContinue;
     ssize_t n = sendPair(sfd_, sHead_.data(), headLen, reqPending_ ? cin_->readPtr() : nullptr,
                          reqPending_, more);
     if (n < 0) {
