@@ -32,6 +32,7 @@
 #   SCENARIOS       subset, e.g. "ka-1k close-1k" (default: all four)
 #   NBTHREAD        when set, `nbthread N` in the global section of both
 #   RESULTS         markdown file to append the table to (default: none)
+#   NOTE            a line printed with the appended table (which build...)
 #
 # Everything listens on 127.0.0.1 only. Every process is started by this
 # script, remembered by pid and stopped by that pid on exit.
@@ -47,6 +48,7 @@ TRACE_DURATION=${TRACE_DURATION:-2s}
 SYSCOUNT=${SYSCOUNT:-strace}
 PERF_CALLS=${PERF_CALLS:-"recvfrom sendto sendmsg epoll_wait epoll_ctl timerfd_settime accept4 close connect socket setsockopt getsockopt getsockname shutdown fcntl clock_gettime"}
 RESULTS=${RESULTS:-}
+NOTE=${NOTE:-}
 NBTHREAD=${NBTHREAD:-}
 read -r -a scenarios <<<"${SCENARIOS:-ka-1k ka-64k close-1k close-64k}"
 
@@ -226,7 +228,7 @@ done
 
 # --- report ---------------------------------------------------------------
 now=$(date '+%Y-%m-%d %H:%M:%S %Z')
-hap_ver=$("$HAPROXY" -v 2>/dev/null | head -1 | awk '{print $3}')
+hap_ver=$("$HAPROXY" -v 2>/dev/null | awk 'NR == 1 {print $3}')
 table=$(
   echo "| scenario | haproxy CPU-us/req | proxyd CPU-us/req | proxyd/haproxy CPU | haproxy syscalls/req | proxyd syscalls/req | proxyd/haproxy syscalls |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
@@ -251,6 +253,7 @@ if [[ -n $RESULTS ]]; then
     echo "### $now (HTTP mode, cost per request: bench/http_cpu.sh)"
     echo
     echo "$meta"
+    [[ -n $NOTE ]] && { echo; echo "$NOTE"; }
     echo
     echo "$table"
     if [[ -n $breakdown ]]; then
