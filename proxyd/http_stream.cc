@@ -133,6 +133,8 @@ void HttpStream::onQueueTurn() {
 void HttpStream::beginTransaction() {
   state_ = State::WaitRequest;
   be_ = nullptr;
+  srvReused_ = srvSpoke_ = replayable_ = retried_ = false;
+  sHeadCopy_.clear();
   headSeen_ = reqStarted_ = reqDone_ = false;
   respHeadSeen_ = respDone_ = interim_ = false;
   respHeadPhase_ = true;
@@ -146,8 +148,6 @@ void HttpStream::beginTransaction() {
   bytesOut_ = 0;
   termState_ = "--";
   tR_ = tr_ = -1;
-  srvReused_ = srvSpoke_ = replayable_ = retried_ = false;
-  sHeadCopy_.clear();
   reqStart_ = idleSince_ = Clock::now();
   reqWall_ = std::chrono::system_clock::now();
   respParser_.reset();
@@ -304,18 +304,18 @@ void HttpStream::onRequestHead() {
       head.add("connection", "keep-alive");
   }
   sHead_ = serialize(head, true);
-  using M = http1::Method;
-  replayable_ = !upgrade && m.framing == http1::Framing::None &&
-                (m.methodKind == M::Get || m.methodKind == M::Head || m.methodKind == M::Options ||
-                 m.methodKind == M::Trace || m.methodKind == M::Put || m.methodKind == M::Delete);
-  // Only a reused connection (not for a first request) may need a replay.
-  if (replayable_ && nTransactions_ > 0) sHeadCopy_ = sHead_;
   state_ = State::Connecting;
   // The connection starts once the bytes already buffered after the head
   // are parsed (stepOnce): a bad body in them is refused before a server
   // sees anything.
   needConnect_ = true;
   again_ = true;
+  using M = http1::Method;
+  replayable_ = !upgrade && m.framing == http1::Framing::None &&
+                (m.methodKind == M::Get || m.methodKind == M::Head || m.methodKind == M::Options ||
+                 m.methodKind == M::Trace || m.methodKind == M::Put || m.methodKind == M::Delete);
+  // Only a reused connection (not for a first request) may need a replay.
+  if (replayable_ && nTransactions_ > 0) sHeadCopy_ = sHead_;
 }
 
 void HttpStream::onServerConnected(int fd) {
@@ -477,9 +477,12 @@ void HttpStream::retryFresh() {
   respParser_.reset();
   respHeadPhase_ = true;
   interim_ = false;
+  // The connection starts from stepOnce(), as for the first attempt, but
+  // on a new connection.
+  connector_->avoidReuse();
   state_ = State::Connecting;
+  needConnect_ = true;
   again_ = true;
-  connector_->start(*be_, hashAddress(peer_.ip()), false, false);
 }
 
 void HttpStream::enterTunnel() {

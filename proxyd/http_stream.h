@@ -145,6 +145,7 @@ private:
   long nTransactions_ = 0;
   bool inStep_ = false;
   bool again_ = false; // the state changed: run stepOnce() again
+  std::chrono::steady_clock::time_point timerAt_{}; // the deadline the armed timer_ was set for
 
   // the current transaction
   BackendRt* be_ = nullptr;
@@ -181,7 +182,6 @@ private:
   long long bytesOut_ = 0;
   std::string termState_ = "--";
   std::chrono::system_clock::time_point reqWall_;
-  TimePoint timerAt_{}; // the deadline the armed timer_ was set for
   TimePoint reqStart_{}, headAt_{}, sentAt_{}, lastClient_{}, lastServer_{}, idleSince_{};
   long tR_ = -1, tr_ = -1;
 };

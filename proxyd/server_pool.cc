@@ -126,13 +126,12 @@ ServerConnector::~ServerConnector() {
   releaseSlot();
 }
 
-void ServerConnector::start(BackendRt& be, uint64_t hash, bool allowPool, bool allowOwn) {
+void ServerConnector::start(BackendRt& be, uint64_t hash, bool allowPool) {
   cancel();
   releaseSlot();
   be_ = &be;
   hash_ = hash;
   allowPool_ = allowPool;
-  allowOwn_ = allowOwn;
   server_.reset();
   retriesLeft_ = be.cfg().retries;
   retries_ = 0;
@@ -204,7 +203,7 @@ void ServerConnector::connectTo(size_t server) {
   connectAt_ = Clock::now();
   ++attempt_;
   closeSock();
-  int own = allowOwn_ && ownIdle_ ? ownIdle_(server) : -1;
+  int own = !fresh_ && ownIdle_ ? ownIdle_(server) : -1;
   if (own >= 0) {
     reused_ = true;
     tc_ = 0;
@@ -213,7 +212,7 @@ void ServerConnector::connectTo(size_t server) {
     connected_(own);
     return;
   }
-  if (allowPool_) {
+  if (allowPool_ && !fresh_) {
     int fd = d_.serverPool().take(be_->index(), server);
     if (fd >= 0) {
       reused_ = true;
@@ -274,6 +273,7 @@ void ServerConnector::onConnectResult(int err, bool timedOut) {
     int fd = fd_;
     fd_ = -1;
     phase_ = Phase::Idle;
+    fresh_ = false;
     connected_(fd);
     return;
   }
@@ -330,6 +330,7 @@ void ServerConnector::closeSock() {
 
 void ServerConnector::fail(ConnectFailure f) {
   phase_ = Phase::Idle;
+  fresh_ = false;
   timer_->cancel();
   closeSock();
   failed_(f);

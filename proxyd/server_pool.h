@@ -83,12 +83,8 @@ public:
 
   // Picks a server of `be` (by `hash` for hashing balancers) and connects.
   // `allowPool`: an idle pooled connection to the picked server may be used.
-  // `allowOwn`: the owner's own idle connection (setOwnIdle) may be used.
   // Resets the per-attempt figures (tw, tc, retries...).
-  void start(BackendRt& be, uint64_t hash, bool allowPool, bool allowOwn = true);
-  // `f(server)` returns the owner's idle connection to that server of the
-  // backend being connected, or -1; connected() then gets that same fd.
-  void setOwnIdle(std::function<int(size_t server)> f) { ownIdle_ = std::move(f); }
+  void start(BackendRt& be, uint64_t hash, bool allowPool);
   // The backend queue's turn for the owner.
   void onQueueTurn();
   // Stops waiting or connecting (leaves the queue, closes a half-open
@@ -106,6 +102,13 @@ public:
   bool redispatched() const { return redispatched_; }
   int queuePosBe() const { return queuePosBe_; }
   bool reused() const { return reused_; }
+  // `f(server)` returns the owner's idle connection to that server of the
+  // backend being connected, or -1; connected() then gets that same fd.
+  void setOwnIdle(std::function<int(size_t server)> f) { ownIdle_ = std::move(f); }
+  // The next connection (until connected or failed) is a new one: neither
+  // the owner's idle connection nor the pool (a replay after a reused
+  // connection failed).
+  void avoidReuse() { fresh_ = true; }
 
 private:
   enum class Phase { Idle, Queued, Connecting, RetryWait };
@@ -124,7 +127,7 @@ private:
   BackendRt* be_ = nullptr;
   uint64_t hash_ = 0;
   bool allowPool_ = false;
-  bool allowOwn_ = true;
+  bool fresh_ = false;
   Phase phase_ = Phase::Idle;
   int fd_ = -1;
   common::FdWatcherPtr w_;
