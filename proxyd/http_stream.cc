@@ -327,8 +327,12 @@ void HttpStream::onServerConnected(int fd) {
       ::close(sfd_);
     }
     sfd_ = fd;
-    sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_,
-                                              [this](unsigned r) { onServerEvent(r); });
+    auto onEvent = [this](unsigned r) { onServerEvent(r); };
+    sw_ = connector_->takeWatcher(); // a new connection's watcher: no new registration
+    if (sw_)
+      sw_->setCallback(onEvent);
+    else
+      sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_, onEvent);
   } // else: the held connection, its watcher already reading
   held_ = false;
   srvBe_ = connector_->backend();

@@ -269,12 +269,12 @@ void ServerConnector::onConnectResult(int err, bool timedOut) {
   if (err == 0 && !timedOut) {
     tc_ = msSince(connectAt_);
     timer_->cancel();
-    retire(d_.loop(), w_);
     int fd = fd_;
     fd_ = -1;
     phase_ = Phase::Idle;
     fresh_ = false;
-    connected_(fd);
+    connected_(fd); // may take the watcher (takeWatcher)
+    retire(d_.loop(), w_);
     return;
   }
   be_->servers()[*server_].failedConns++;

@@ -109,6 +109,10 @@ public:
   // the owner's idle connection nor the pool (a replay after a reused
   // connection failed).
   void avoidReuse() { fresh_ = true; }
+  // From inside connected(): the watcher of the new connection (watching
+  // both ways), for the owner to keep with setCallback() instead of
+  // registering the fd again; null for a reused connection.
+  common::FdWatcherPtr takeWatcher() { return std::move(w_); }
 
 private:
   enum class Phase { Idle, Queued, Connecting, RetryWait };
