@@ -246,18 +246,16 @@ void ServerConnector::connectTo(size_t server) {
     });
     return;
   }
-  // Watched for both directions: a failed connect reports both (EPOLLERR),
-  // a successful one only writability, which then needs no SO_ERROR query
-  // (the owner then watches reads: one epoll change, as HAProxy).
-  w_ = std::make_unique<common::FdWatcher>(d_.loop(), fd_, [this](unsigned ready) {
+  // Writability ends the connect, successful or not: SO_ERROR tells. (The
+  // watcher reports one direction per call, so "writable without readable"
+  // cannot stand for success.)
+  w_ = std::make_unique<common::FdWatcher>(d_.loop(), fd_, [this](unsigned) {
     int err = 0;
-    if (ready != common::FdWatcher::Write) {
-      socklen_t len = sizeof err;
-      if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-    }
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
     onConnectResult(err, false);
   });
-  w_->want(common::FdWatcher::Read | common::FdWatcher::Write);
+  w_->want(common::FdWatcher::Write);
   if (be_->cfg().timeouts.connect)
     timer_->arm(*be_->cfg().timeouts.connect);
   else

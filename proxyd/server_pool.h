@@ -110,7 +110,7 @@ public:
   // connection failed).
   void avoidReuse() { fresh_ = true; }
   // From inside connected(): the watcher of the new connection (watching
-  // both ways), for the owner to keep with setCallback() instead of
+  // writability), for the owner to keep with setCallback() instead of
   // registering the fd again; null for a reused connection.
   common::FdWatcherPtr takeWatcher() { return std::move(w_); }
 
