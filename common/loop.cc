@@ -35,13 +35,14 @@ event_base* newBase() {
   // CLOCK_MONOTONIC_COARSE, which lets timers fire a few ms early) and
   // sub-millisecond epoll timeouts (timerfd). NO_CACHE_TIME: a timer armed late
   // in an iteration is measured from the real "now", not the iteration start.
-  // EPOLL_USE_CHANGELIST: interest changes are applied at the next epoll_wait,
-  // so a watcher removed and another added for the same fd in one callback
-  // (a server connection moving between a stream and the idle pool) cost
-  // one epoll_ctl or none instead of two. Safe here: we never dup() fds, and
-  // a watcher is unregistered before its fd is closed.
-  event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_NO_CACHE_TIME |
-                                 EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  // No EPOLL_USE_CHANGELIST: with it an unregistration reaches the kernel
+  // only at the next epoll_wait, after the fd was closed; for a dup()ed
+  // socket (a listener shared across a reload) the registration then
+  // outlives the close and keeps reporting the socket under the old fd
+  // number (a busy loop while that listener is paused at maxconn). Without
+  // it, want(0) unregisters at once, before the close. Handing a watcher over
+  // (setCallback) instead of replacing it keeps moves cheap.
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_NO_CACHE_TIME);
   event_base* base = event_base_new_with_config(cfg);
   event_config_free(cfg);
   if (base == nullptr) throw std::runtime_error("event_base_new failed");
@@ -64,7 +65,8 @@ template <class Cb, class... Args> void dispatch(const void* handle, Cb& slot, A
   tlsDispatch = &d;
   cb(args...);
   tlsDispatch = d.outer;
-  if (!d.destroyed) slot = std::move(cb);
+  // Not when the callback gave the handle a new callback (setCallback).
+  if (!d.destroyed && !slot) slot = std::move(cb);
 }
 
 // Called by every handle's destructor.
@@ -82,39 +84,50 @@ FdWatcher::FdWatcher(Loop& loop, int fd, Callback cb) : loop_(loop), fd_(fd), cb
 
 FdWatcher::~FdWatcher() {
   noteDestroyed(this);
-  if (ev_ != nullptr) event_free(ev_);
+  if (evRead_ != nullptr) event_free(evRead_);
+  if (evWrite_ != nullptr) event_free(evWrite_);
+}
+
+void FdWatcher::setCallback(Callback cb) {
+  cb_ = std::move(cb);
 }
 
 void FdWatcher::want(unsigned events) {
   events &= (Read | Write);
   if (events == want_) return;
+  unsigned old = want_;
+  want_ = 0;
+  // One epoll_ctl per direction that changes (a MOD while the other
+  // direction stays registered).
+  if ((old & Read) && !(events & Read)) set(evRead_, false, EV_READ, &FdWatcher::readTrampoline);
+  if ((old & Write) && !(events & Write))
+    set(evWrite_, false, EV_WRITE, &FdWatcher::writeTrampoline);
+  if (!(old & Read) && (events & Read)) set(evRead_, true, EV_READ, &FdWatcher::readTrampoline);
+  if (!(old & Write) && (events & Write))
+    set(evWrite_, true, EV_WRITE, &FdWatcher::writeTrampoline);
   want_ = events;
-  if (ev_ != nullptr) event_del(ev_);
-  if (events == 0) return;
-  short what = EV_PERSIST;
-  if (events & Read) what |= EV_READ;
-  if (events & Write) what |= EV_WRITE;
-  // The event struct is reused: re-assigning a non-pending event is allowed,
-  // even from inside its own callback (libevent copied what it needs).
-  int rc = 0;
-  if (ev_ == nullptr) {
-    ev_ = event_new(loop_.base(), fd_, what, &FdWatcher::trampoline, this);
-    rc = ev_ == nullptr ? -1 : 0;
-  } else {
-    rc = event_assign(ev_, loop_.base(), fd_, what, &FdWatcher::trampoline, this);
-  }
-  if (rc != 0 || event_add(ev_, nullptr) != 0) {
-    want_ = 0;
-    throw std::runtime_error("cannot watch fd " + std::to_string(fd_));
-  }
 }
 
-void FdWatcher::trampoline(int, short what, void* arg) {
-  unsigned ready = 0;
-  if (what & EV_READ) ready |= Read;
-  if (what & EV_WRITE) ready |= Write;
+void FdWatcher::set(event*& ev, bool on, short what, void (*tramp)(int, short, void*)) {
+  if (!on) {
+    if (ev != nullptr) event_del(ev);
+    return;
+  }
+  // The event struct is reused: re-adding a non-pending event is allowed,
+  // even from inside its own callback.
+  if (ev == nullptr) ev = event_new(loop_.base(), fd_, what | EV_PERSIST, tramp, this);
+  if (ev == nullptr || event_add(ev, nullptr) != 0)
+    throw std::runtime_error("cannot watch fd " + std::to_string(fd_));
+}
+
+void FdWatcher::readTrampoline(int, short, void* arg) {
   auto* self = static_cast<FdWatcher*>(arg);
-  dispatch(self, self->cb_, ready);
+  dispatch(self, self->cb_, static_cast<unsigned>(Read));
+}
+
+void FdWatcher::writeTrampoline(int, short, void* arg) {
+  auto* self = static_cast<FdWatcher*>(arg);
+  dispatch(self, self->cb_, static_cast<unsigned>(Write));
 }
 
 // -------------------------------------------------------------------- Timer

@@ -25,17 +25,28 @@ public:
   ~FdWatcher();
   FdWatcher(const FdWatcher&) = delete;
   FdWatcher& operator=(const FdWatcher&) = delete;
-  // Sets the interest set (0 = none). Persistent until changed.
+  // Sets the interest set (0 = none). Persistent until changed. Takes effect
+  // at once (epoll_ctl), so a watcher set to 0 may have its fd closed.
   void want(unsigned events);
+  // Replaces the callback (also from inside the running one): a watcher
+  // can be handed to a new owner without unregistering its fd.
+  void setCallback(Callback cb);
   unsigned wanted() const { return want_; }
   int fd() const { return fd_; }
 
 private:
-  static void trampoline(int fd, short what, void* arg);
+  // One libevent event per direction: switching one direction on or off
+  // leaves the other registered, so the kernel sees one EPOLL_CTL_MOD
+  // instead of a DEL and an ADD. When both are ready the callback runs once
+  // per direction.
+  static void readTrampoline(int fd, short what, void* arg);
+  static void writeTrampoline(int fd, short what, void* arg);
+  void set(event*& ev, bool on, short what, void (*tramp)(int, short, void*));
   Loop& loop_;
   int fd_;
   Callback cb_;
-  event* ev_ = nullptr;
+  event* evRead_ = nullptr;
+  event* evWrite_ = nullptr;
   unsigned want_ = 0;
 };
 using FdWatcherPtr = std::unique_ptr<FdWatcher>;

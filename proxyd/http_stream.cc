@@ -24,8 +24,11 @@ using std::chrono::milliseconds;
 namespace {
 
 // Sends `a` then `b` (either may be empty) with one sendmsg(); returns the
-// bytes sent (counting `a` first) or -1 with errno set.
-ssize_t sendPair(int fd, const char* a, size_t an, const char* b, size_t bn) {
+// bytes sent (counting `a` first) or -1 with errno set. `more`: the message
+// goes on after these bytes (MSG_MORE, as HAProxy while a message is not
+// complete): the kernel may hold a partial segment back, so a body leaves in
+// fewer, larger segments and the peer is woken fewer times.
+ssize_t sendPair(int fd, const char* a, size_t an, const char* b, size_t bn, bool more) {
   iovec iov[2];
   int cnt = 0;
   if (an) iov[cnt++] = iovec{const_cast<char*>(a), an};
@@ -33,7 +36,7 @@ ssize_t sendPair(int fd, const char* a, size_t an, const char* b, size_t bn) {
   msghdr mh{};
   mh.msg_iov = iov;
   mh.msg_iovlen = static_cast<size_t>(cnt);
-  return ::sendmsg(fd, &mh, MSG_NOSIGNAL);
+  return ::sendmsg(fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 }
 
 
@@ -97,13 +100,23 @@ HttpStream::HttpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::So
       respParser_(http1::Kind::Response, limits()) {
   int one = 1;
   setsockopt(cfd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(cfd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
-    local_ = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
   connector_ = std::make_unique<ServerConnector>(
       d_, *this, [this](int fd) { onServerConnected(fd); },
       [this](ConnectFailure f) { onServerFailed(f); });
+  connector_->setOwnIdle([this](size_t server) {
+    return held_ && srvBe_ == connector_->backend() && srvIdx_ == server ? sfd_ : -1;
+  });
+}
+
+const common::SockAddr& HttpStream::localAddr() {
+  if (!localKnown_) {
+    localKnown_ = true;
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(cfd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+      local_ = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
+  }
+  return local_;
 }
 
 HttpStream::~HttpStream() {
@@ -116,6 +129,13 @@ void HttpStream::start() {
   timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
   lastClient_ = Clock::now();
   beginTransaction();
+  // The request usually arrived with the connection: read it now, without
+  // waiting for (and registering) a readiness event.
+  if (!readInto(cfd_, cin_, clientEof_, true)) {
+    clientAborted(true);
+    return;
+  }
+  if (cin_ && cin_->empty()) d_.buffers().give(std::move(cin_));
   step();
 }
 
@@ -138,6 +158,8 @@ void HttpStream::kill() {
 void HttpStream::beginTransaction() {
   state_ = State::WaitRequest;
   be_ = nullptr;
+  srvReused_ = srvSpoke_ = replayable_ = retried_ = false;
+  sHeadCopy_.clear();
   headSeen_ = reqStarted_ = reqDone_ = false;
   respHeadSeen_ = respDone_ = interim_ = false;
   respHeadPhase_ = true;
@@ -169,12 +191,25 @@ void HttpStream::releaseBackend() {
 }
 
 void HttpStream::endTransaction() {
-  bool reuse = serverReusable_ && !serverEof_ && reqDone_ && respDone_;
-  dropServer(reuse);
+  bool reuse = serverReusable_ && !serverEof_ && reqDone_ && respDone_ && (!sin_ || sin_->empty());
+  if (reuse && clientKeepAlive_ && !clientEof_) {
+    parkServer();
+  } else if (reuse && reqKeepAlive_) {
+    dropServer(true);
+  } else if (reuse) {
+    // The client asked to close. As HAProxy, the connection is kept idle
+    // only when the server has no idle one (a connection-per-request client
+    // never reuses one: they would pile up); otherwise it is reset, which
+    // leaves no TIME_WAIT on the proxy.
+    bool keep = srvBe_ && d_.serverPool().idle(srvBe_->index(), srvIdx_) == 0;
+    dropServer(keep, !keep);
+  } else {
+    dropServer(false);
+  }
   releaseBackend();
   log();
   ++nTransactions_;
-  if (!clientKeepAlive_ || clientEof_) {
+  if (!clientKeepAlive_ || clientEof_ || clientErr_) {
     finish(nullptr, true);
     return;
   }
@@ -245,8 +280,9 @@ void HttpStream::onRequestHead() {
   SampleContext ctx;
   ctx.req = &m;
   ctx.src = peer_;
-  ctx.dst = local_;
   const auto& fcfg = fe_.cfg();
+  // dst is only known to rules: no getsockname per connection without them.
+  if (!fcfg.httpRequest.empty() || !fcfg.useBackends.empty()) ctx.dst = localAddr();
   auto localReply = [&](const RuleResult& r, const ProxyConfig& px) {
     int st = r.kind == RuleResult::Kind::Redirect ? r.code : r.reply.status;
     replyAndClose(st, r.kind == RuleResult::Kind::Deny ? "PR" : "LR", buildResponse(r, &px));
@@ -278,6 +314,7 @@ void HttpStream::onRequestHead() {
   beCounted_ = true;
   const auto& bcfg = be_->cfg();
   if (&bcfg != &fcfg) {
+    if (!bcfg.httpRequest.empty()) ctx.dst = localAddr();
     r = applyRequestRules(bcfg.httpRequest, head, ctx);
     if (r.stops()) {
       localReply(r, bcfg);
@@ -308,10 +345,34 @@ void HttpStream::onRequestHead() {
   // sees anything.
   needConnect_ = true;
   again_ = true;
+  using M = http1::Method;
+  replayable_ = !upgrade && m.framing == http1::Framing::None &&
+                (m.methodKind == M::Get || m.methodKind == M::Head || m.methodKind == M::Options ||
+                 m.methodKind == M::Trace || m.methodKind == M::Put || m.methodKind == M::Delete);
+  // Only a reused connection (not for a first request) may need a replay.
+  if (replayable_ && nTransactions_ > 0) sHeadCopy_ = sHead_;
 }
 
 void HttpStream::onServerConnected(int fd) {
-  sfd_ = fd;
+  if (!(held_ && fd == sfd_)) {
+    // A connection other than the held one: that one goes to the pool.
+    releaseHeld(true);
+    if (sfd_ >= 0) { // not expected: a transaction's connection is dropped before the next
+      retire(d_.loop(), sw_);
+      ::close(sfd_);
+    }
+    sfd_ = fd;
+    auto onEvent = [this](unsigned r) { onServerEvent(r); };
+    sw_ = connector_->takeWatcher(); // a new connection's watcher: no new registration
+    if (sw_)
+      sw_->setCallback(onEvent);
+    else
+      sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_, onEvent);
+  } // else: the held connection, its watcher already reading
+  held_ = false;
+  srvBe_ = connector_->backend();
+  srvIdx_ = connector_->server().value_or(0);
+  srvReused_ = connector_->reused();
   if (const auto& lf = fe_.cfg().logFormatCompiled; lf && lf->usesBackendSource()) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
@@ -319,8 +380,6 @@ void HttpStream::onServerConnected(int fd) {
       srvLocal_ = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
   }
   serverEof_ = serverShut_ = false;
-  sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_,
-                                            [this](unsigned r) { onServerEvent(r); });
   state_ = State::Exchange;
   sentAt_ = lastServer_ = Clock::now();
   respParser_.reset();
@@ -406,9 +465,9 @@ bool HttpStream::onResponseHead() {
   SampleContext ctx;
   ctx.req = &reqParser_.message();
   ctx.src = peer_;
-  ctx.dst = local_;
   const auto& bcfg = be_->cfg();
   const auto& fcfg = fe_.cfg();
+  if (!bcfg.httpResponse.empty() || !fcfg.httpResponse.empty()) ctx.dst = localAddr();
   auto r = applyResponseRules(bcfg.httpResponse, head, ctx);
   if (!r.stops() && &bcfg != &fcfg) r = applyResponseRules(fcfg.httpResponse, head, ctx);
   if (r.stops()) {
@@ -452,7 +511,37 @@ void HttpStream::serverGone() {
     finish("SD", false);
     return;
   }
+  if (srvReused_ && !srvSpoke_) {
+    // A reused idle connection closed before any answer: the server's idle
+    // timeout raced our request. Replay once on a fresh connection when the
+    // request allows it; otherwise close the client connection without a
+    // response or a log line, as HAProxy 2.6 does, so that the client sees
+    // a keep-alive close and may retry.
+    if (replayable_ && !retried_ && !sHeadCopy_.empty()) {
+      retryFresh();
+      return;
+    }
+    finish(nullptr, true);
+    return;
+  }
   replyAndClose(502, "SH");
+}
+
+void HttpStream::retryFresh() {
+  retried_ = true;
+  srvReused_ = false;
+  dropServer(false);
+  sHead_ = std::move(sHeadCopy_);
+  sHeadCopy_.clear();
+  respParser_.reset();
+  respHeadPhase_ = true;
+  interim_ = false;
+  // The connection starts from stepOnce(), as for the first attempt, but
+  // on a new connection.
+  connector_->avoidReuse();
+  state_ = State::Connecting;
+  needConnect_ = true;
+  again_ = true;
 }
 
 void HttpStream::enterTunnel() {
@@ -489,13 +578,17 @@ void HttpStream::replyH1Error(int parserStatus, const char* ts) {
 
 // ---- I/O ------------------------------------------------------------------
 
-bool HttpStream::readInto(int fd, BufferPtr& buf, bool& eof, bool client) {
+bool HttpStream::readInto(int fd, BufferPtr& buf, bool& eof, bool client, bool* filled) {
+  if (filled) *filled = false;
   if (eof) return true;
   if (!buf) buf = d_.buffers().take();
   if (buf->writable() == 0) return true;
-  ssize_t n = ::recv(fd, buf->writePtr(), buf->writable(), 0);
+  size_t room = buf->writable();
+  ssize_t n = ::recv(fd, buf->writePtr(), room, 0);
   if (n > 0) {
     buf->produced(static_cast<size_t>(n));
+    if (filled) *filled = static_cast<size_t>(n) == room;
+    if (!client) srvSpoke_ = true;
     (client ? lastClient_ : lastServer_) = Clock::now();
     return true;
   }
@@ -506,21 +599,51 @@ bool HttpStream::readInto(int fd, BufferPtr& buf, bool& eof, bool client) {
   return transient(errno);
 }
 
+// A read that filled the buffer probably left more bytes in the socket: once
+// step() has sent them on and made room, read again at once instead of going
+// back to epoll for the rest (bounded, so one busy connection cannot starve
+// the others). A short read means the socket is drained.
+constexpr int kReadsPerEvent = 4;
+
 void HttpStream::onClientEvent(unsigned ready) {
   if (state_ == State::Closed) return;
-  if ((ready & common::FdWatcher::Read) && state_ != State::Closing) {
-    if (!readInto(cfd_, cin_, clientEof_, true)) {
+  if (!(ready & common::FdWatcher::Read) || state_ == State::Closing) {
+    step();
+    return;
+  }
+  for (int i = 0; i < kReadsPerEvent; ++i) {
+    bool filled = false;
+    if (!readInto(cfd_, cin_, clientEof_, true, &filled)) {
+      if (reqDone_ && (state_ == State::Connecting || state_ == State::Exchange)) {
+        // As HAProxy without abortonclose: the transaction goes on, the
+        // reset is noticed when the response is written (CD).
+        clientErr_ = true;
+        step();
+        return;
+      }
       clientAborted(true);
       return;
     }
+    step();
+    if (!filled || state_ == State::Closed || !(cw_->wanted() & common::FdWatcher::Read)) return;
   }
-  step();
 }
 
 void HttpStream::onServerEvent(unsigned ready) {
   if (state_ == State::Closed || sfd_ < 0) return;
-  if (ready & common::FdWatcher::Read) {
-    if (!readInto(sfd_, sin_, serverEof_, false)) {
+  if (held_) {
+    // The idle connection closed, or the server spoke unasked: it is done.
+    releaseHeld(false);
+    step();
+    return;
+  }
+  if (!(ready & common::FdWatcher::Read)) {
+    step();
+    return;
+  }
+  for (int i = 0; i < kReadsPerEvent; ++i) {
+    bool filled = false;
+    if (!readInto(sfd_, sin_, serverEof_, false, &filled)) {
       if (state_ == State::Tunnel)
         finish("SD", false);
       else
@@ -528,8 +651,11 @@ void HttpStream::onServerEvent(unsigned ready) {
       step();
       return;
     }
+    step();
+    if (!filled || state_ == State::Closed || sfd_ < 0 || held_ || !sw_ ||
+        !(sw_->wanted() & common::FdWatcher::Read))
+      return;
   }
-  step();
 }
 
 bool HttpStream::flushToServer() {
@@ -537,8 +663,12 @@ bool HttpStream::flushToServer() {
   while (!sHead_.empty() || reqPending_ > 0) {
     // The head and the body bytes behind it leave in one system call.
     size_t headLen = sHead_.size();
+    // Not for a head that waits for 100 Continue: the body follows only
+    // once the server answered that head.
+    bool more = state_ == State::Exchange && headSeen_ && !reqDone_ &&
+                !reqParser_.message().expectContinue;
     ssize_t n = sendPair(sfd_, sHead_.data(), headLen, reqPending_ ? cin_->readPtr() : nullptr,
-                         reqPending_);
+                         reqPending_, more);
     if (n < 0) {
       if (transient(errno)) return true;
       if (state_ == State::Tunnel && headLen == 0)
@@ -564,8 +694,9 @@ bool HttpStream::flushToClient() {
   while (!cOut_.empty() || respPending_ > 0) {
     // The head and the body bytes behind it leave in one system call.
     size_t headLen = cOut_.size();
+    bool more = state_ == State::Exchange && respHeadSeen_ && !respDone_ && !tunnelAfter_;
     ssize_t n = sendPair(cfd_, cOut_.data(), headLen, respPending_ ? sin_->readPtr() : nullptr,
-                         respPending_);
+                         respPending_, more);
     if (n < 0) {
       if (transient(errno)) return true;
       clientAborted(true);
@@ -724,14 +855,23 @@ void HttpStream::updateInterest() {
   unsigned c = 0, s = 0;
   bool cinRoom = !cin_ || cin_->writable() > 0;
   bool sinRoom = !sin_ || sin_->writable() > 0;
+  bool readClient = !clientEof_ && !clientErr_ && cinRoom;
+  // Once the request is complete, the client is not watched for its sake
+  // (HAProxy without abortonclose: a close or reset is noticed when the
+  // response is written). A registration already there is kept (no epoll
+  // change per request); none is added (a connection-per-request client is
+  // never registered).
+  if (readClient && reqDone_ && state_ != State::WaitRequest && state_ != State::Tunnel)
+    readClient = cw_ && (cw_->wanted() & W::Read);
   switch (state_) {
   case State::WaitRequest:
   case State::Connecting:
-    if (!clientEof_ && cinRoom) c |= W::Read;
+    if (readClient) c |= W::Read;
+    if (held_) s |= W::Read; // an idle connection is watched for its close
     break;
   case State::Exchange:
   case State::Tunnel:
-    if (!clientEof_ && cinRoom) c |= W::Read;
+    if (readClient) c |= W::Read;
     if (!cOut_.empty() || respPending_ > 0) c |= W::Write;
     if (!serverEof_ && sinRoom) s |= W::Read;
     if (!sHead_.empty() || reqPending_ > 0) s |= W::Write;
@@ -785,10 +925,13 @@ void HttpStream::armTimer() {
   case State::Closed:
     break;
   }
-  if (!deadline) {
-    timer_->cancel();
-    return;
-  }
+  // The timer is moved only when it must fire earlier. A later deadline (the
+  // common case: every read pushes the idle deadline back) leaves it as it
+  // is: it fires early, onTimer() finds nothing expired and re-arms for what
+  // is left. Re-arming on every event would cost a timerfd_settime each.
+  if (!deadline) return; // an armed timer fires and finds nothing to do
+  if (timer_->armed() && timerAt_ <= *deadline) return;
+  timerAt_ = *deadline;
   auto left = *deadline - Clock::now();
   if (left < milliseconds(1)) left = milliseconds(1);
   timer_->arm(duration_cast<std::chrono::microseconds>(left));
@@ -852,20 +995,46 @@ void HttpStream::onTimer() {
   step();
 }
 
-void HttpStream::dropServer(bool reusable) {
+void HttpStream::dropServer(bool reusable, bool abortive) {
   if (sfd_ >= 0) {
     retire(d_.loop(), sw_);
-    auto srv = connector_->server();
-    if (reusable && be_ && srv && (!sin_ || sin_->empty()))
-      d_.serverPool().give(be_->index(), *srv, sfd_);
-    else
+    if ((reusable || held_) && srvBe_ && (!sin_ || sin_->empty())) {
+      d_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
+    } else {
+      if (abortive) {
+        linger lg{1, 0};
+        setsockopt(sfd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      }
       ::close(sfd_);
+    }
     sfd_ = -1;
   }
+  held_ = false;
+  srvBe_ = nullptr;
   serverEof_ = serverShut_ = false;
   sHead_.clear();
   respPending_ = 0;
   d_.buffers().give(std::move(sin_));
+}
+
+void HttpStream::parkServer() {
+  held_ = true;
+  serverEof_ = serverShut_ = false;
+  sHead_.clear();
+  respPending_ = 0;
+  d_.buffers().give(std::move(sin_));
+}
+
+void HttpStream::releaseHeld(bool toPool) {
+  if (!held_) return;
+  held_ = false;
+  retire(d_.loop(), sw_);
+  if (toPool && srvBe_)
+    d_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
+  else
+    ::close(sfd_);
+  sfd_ = -1;
+  srvBe_ = nullptr;
 }
 
 void HttpStream::log() {
@@ -881,7 +1050,7 @@ void HttpStream::log() {
   BackendRt* be = be_;
   LogRecord e;
   e.clientAddr = peer_;
-  e.frontendAddr = local_;
+  e.frontendAddr = localAddr();
   e.backendSrcAddr = srvLocal;
   if (srv && be) e.serverAddr = be->servers()[*srv].cfg->addr;
   // HAProxy's timeline (configuration.txt 8.4): %t is the accept, or the
@@ -946,10 +1115,14 @@ void HttpStream::finish(const char* ts, bool graceful) {
   if (cfd_ >= 0) {
     if (graceful) {
       // Read what the client already sent so that close() sends a FIN, not
-      // a reset that could destroy the response in flight.
+      // a reset that could destroy the response in flight. Not needed after
+      // a request that asked to close and was read whole: the client sends
+      // nothing more (HAProxy does not read either).
       ::shutdown(cfd_, SHUT_WR);
+      bool drained = logged_ && reqDone_ && !reqKeepAlive_ && (!cin_ || cin_->empty());
       char sink[4096];
-      for (int i = 0; i < 16 && ::recv(cfd_, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+      for (int i = 0; !drained && i < 16 && ::recv(cfd_, sink, sizeof sink, MSG_DONTWAIT) > 0;
+           ++i) {
       }
     } else {
       linger lg{1, 0};

@@ -25,9 +25,17 @@
 //                tunnel.
 //
 // After a response the client side stays open (keep-alive) unless either
-// side or the connection mode (effectiveConnMode) says close; the server
-// connection returns to the daemon's ServerPool when reusable. Each
-// transaction is logged with `option httplog`.
+// side or the connection mode (effectiveConnMode) says close. A reusable
+// server connection stays with the stream, idle and still watched (held_),
+// and carries the next request when the pick returns the same server (as
+// HAProxy reuses the session's own connection first: no pool round trip, no
+// epoll change); otherwise, or when the client leaves, it goes to the
+// daemon's ServerPool. When the client asked to close, it is closed with a
+// reset (HAProxy's choice: no TIME_WAIT on the proxy). A reused connection
+// that the server closes before answering (its idle timeout racing our
+// request) gets a bodiless idempotent request replayed once on a fresh
+// connection; any other request gets the client connection closed silently,
+// as HAProxy 2.6 does. Each transaction is logged with `option httplog`.
 //
 // Buffers: cin_ holds client bytes, sin_ server bytes (16 KiB each, from the
 // pool). The front of each is the already-parsed part waiting to be sent on
@@ -92,7 +100,8 @@ private:
   // I/O
   void onClientEvent(unsigned ready);
   void onServerEvent(unsigned ready);
-  bool readInto(int fd, BufferPtr& buf, bool& eof, bool client); // false: error
+  // false: error. `filled`: the read filled the buffer (more may be waiting).
+  bool readInto(int fd, BufferPtr& buf, bool& eof, bool client, bool* filled = nullptr);
   bool flushToServer();                                          // false: error, finished
   bool flushToClient();                                          // false: error, finished
   void step(); // runs the state machine after any I/O, until it settles
@@ -100,7 +109,13 @@ private:
   void updateInterest();
   void armTimer();
   void onTimer();
-  void dropServer(bool reusable);
+  // Ends the use of the server connection: to the pool when `reusable` (or
+  // idle and held), else closed (with a reset when `abortive`).
+  void dropServer(bool reusable, bool abortive = false);
+  void parkServer();               // keeps the idle connection for the next request
+  void releaseHeld(bool toPool);   // the held idle connection goes (pool or close)
+  void retryFresh();               // replays the request on a new connection
+  const common::SockAddr& localAddr(); // getsockname, once, when rules need it
   void log();
   void finish(const char* ts, bool graceful);
 
@@ -111,6 +126,7 @@ private:
   common::SockAddr peer_;
   common::SockAddr local_;
   std::optional<common::SockAddr> srvLocal_; // our end towards the server, for %bi/%bp
+  bool localKnown_ = false;
   common::FdWatcherPtr cw_;
   common::FdWatcherPtr sw_;
   common::TimerPtr timer_;
@@ -126,12 +142,14 @@ private:
   http1::Parser reqParser_;
   http1::Parser respParser_;
   bool clientEof_ = false;
+  bool clientErr_ = false; // a read from the client failed (reset) after the request
   bool serverEof_ = false;
   bool clientShut_ = false; // SHUT_WR sent to the client (tunnel)
   bool serverShut_ = false; // SHUT_WR sent to the server (tunnel)
   long nTransactions_ = 0;
   bool inStep_ = false;
   bool again_ = false; // the state changed: run stepOnce() again
+  std::chrono::steady_clock::time_point timerAt_{}; // the deadline the armed timer_ was set for
 
   // the current transaction
   BackendRt* be_ = nullptr;
@@ -153,6 +171,15 @@ private:
   bool serverReusable_ = false;
   bool tunnelAfter_ = false;
   bool logged_ = false;
+  // the server connection sfd_ (kept across transactions while held_)
+  BackendRt* srvBe_ = nullptr;
+  size_t srvIdx_ = 0;
+  bool held_ = false;      // idle between transactions, kept for the next request
+  bool srvReused_ = false; // this transaction's connection was reused (held or pooled)
+  bool srvSpoke_ = false;  // a server byte arrived in this transaction
+  bool replayable_ = false; // bodiless idempotent request: may be sent again
+  bool retried_ = false;
+  std::string sHeadCopy_; // the serialized head, for a replay
   http1::RequestContext reqCtx_;
   std::string reqLine_;
   int status_ = -1;

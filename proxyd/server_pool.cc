@@ -79,6 +79,11 @@ size_t ServerPool::idle() const {
   return n;
 }
 
+size_t ServerPool::idle(int backend, size_t server) const {
+  auto it = idle_.find({backend, server});
+  return it == idle_.end() ? 0 : it->second.size();
+}
+
 void ServerPool::drop(const Key& k, int fd) {
   auto& v = idle_[k];
   for (auto it = v.begin(); it != v.end(); ++it) {
@@ -210,7 +215,16 @@ void ServerConnector::connectTo(size_t server) {
   connectAt_ = Clock::now();
   ++attempt_;
   closeSock();
-  if (allowPool_) {
+  int own = !fresh_ && ownIdle_ ? ownIdle_(server) : -1;
+  if (own >= 0) {
+    reused_ = true;
+    tc_ = 0;
+    phase_ = Phase::Idle;
+    timer_->cancel();
+    connected_(own);
+    return;
+  }
+  if (allowPool_ && !fresh_) {
     int fd = d_.serverPool().take(be_->index(), server);
     if (fd >= 0) {
       reused_ = true;
@@ -244,6 +258,9 @@ void ServerConnector::connectTo(size_t server) {
     });
     return;
   }
+  // Writability ends the connect, successful or not: SO_ERROR tells. (The
+  // watcher reports one direction per call, so "writable without readable"
+  // cannot stand for success.)
   w_ = std::make_unique<common::FdWatcher>(d_.loop(), fd_, [this](unsigned) {
     int err = 0;
     socklen_t len = sizeof err;
@@ -262,11 +279,12 @@ void ServerConnector::onConnectResult(int err, bool timedOut) {
   if (err == 0 && !timedOut) {
     tc_ = msSince(connectAt_);
     timer_->cancel();
-    retire(d_.loop(), w_);
     int fd = fd_;
     fd_ = -1;
     phase_ = Phase::Idle;
-    connected_(fd);
+    fresh_ = false;
+    connected_(fd); // may take the watcher (takeWatcher)
+    retire(d_.loop(), w_);
     return;
   }
   be_->servers()[*server_].failedConns++;
@@ -322,6 +340,7 @@ void ServerConnector::closeSock() {
 
 void ServerConnector::fail(ConnectFailure f) {
   phase_ = Phase::Idle;
+  fresh_ = false;
   timer_->cancel();
   closeSock();
   failed_(f);

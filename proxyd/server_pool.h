@@ -8,7 +8,9 @@
 // unasked). Connections idle longer than the purge delay are closed.
 //
 // ServerConnector: picks a server of a backend and gets a connection to it
-// for its owning stream: from the pool when allowed, else a non-blocking
+// for its owning stream: the owner's own idle connection to that server when
+// it holds one (HAProxy reuses the session's connection first), else one
+// from the pool when allowed, else a non-blocking
 // connect within `timeout connect`; waits in the backend's queue when every
 // server is full (`timeout queue`, defaulting to `timeout connect`); retries
 // (`retries`, after HAProxy's turn-around delay of min(timeout connect, 1 s)
@@ -47,6 +49,7 @@ public:
   // when the pool for that server is full.
   void give(int backend, size_t server, int fd);
   size_t idle() const;
+  size_t idle(int backend, size_t server) const;
 
 private:
   struct Idle {
@@ -103,6 +106,17 @@ public:
   bool redispatched() const { return redispatched_; }
   int queuePosBe() const { return queuePosBe_; }
   bool reused() const { return reused_; }
+  // `f(server)` returns the owner's idle connection to that server of the
+  // backend being connected, or -1; connected() then gets that same fd.
+  void setOwnIdle(std::function<int(size_t server)> f) { ownIdle_ = std::move(f); }
+  // The next connection (until connected or failed) is a new one: neither
+  // the owner's idle connection nor the pool (a replay after a reused
+  // connection failed).
+  void avoidReuse() { fresh_ = true; }
+  // From inside connected(): the watcher of the new connection (watching
+  // writability), for the owner to keep with setCallback() instead of
+  // registering the fd again; null for a reused connection.
+  common::FdWatcherPtr takeWatcher() { return std::move(w_); }
 
 private:
   enum class Phase { Idle, Queued, Connecting, RetryWait };
@@ -118,10 +132,12 @@ private:
   Stream& owner_;
   std::function<void(int)> connected_;
   std::function<void(ConnectFailure)> failed_;
+  std::function<int(size_t)> ownIdle_;
   BackendRt* be_ = nullptr;
   PickKey key_;
   std::optional<size_t> direct_;
   bool allowPool_ = false;
+  bool fresh_ = false;
   Phase phase_ = Phase::Idle;
   int fd_ = -1;
   common::FdWatcherPtr w_;
