@@ -216,6 +216,38 @@ def test_reload_inside_chroot():
                 os.rmdir(d)
 
 
+def cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_reload_with_a_paused_listener_does_not_spin():
+    """After a reload the old daemon closes its copy of the shared listening
+    socket; that copy must not stay registered in epoll (it did with
+    libevent's changelist). It shows when the new daemon pauses its listener
+    at maxconn while a connection waits in the backlog: the stale
+    registration keeps firing and proxyd spins."""
+    with setup() as (p, port, sock, w1, w2):
+        rewrite(p, config(port, w1.port, sock).replace("maxconn 500", "maxconn 1"))
+        os.kill(p.pid, signal.SIGUSR2)
+        check(p.wait_output(r"Reloaded the configuration", 3.0) is not None, "reloaded")
+        rewrite(p, config(port, w2.port, sock).replace("maxconn 500", "maxconn 1"))
+        os.kill(p.pid, signal.SIGUSR2)
+        check(wait_until(lambda: p.output().count("Reloaded the configuration") == 2, 3.0),
+              "reloaded twice")
+        with Conn(port) as held, Conn(port) as waiting:
+            check(held.line(2.0) == "web2", "held stream")
+            time.sleep(0.3)  # the second one waits in the backlog (maxconn 1)
+            t0 = cpu_ticks(p.pid)
+            time.sleep(1.5)
+            used = cpu_ticks(p.pid) - t0
+            hz = os.sysconf("SC_CLK_TCK")
+            check(used < hz * 0.2, f"proxyd used {used / hz:.2f} s of CPU in 1.5 s while idle")
+            held.close()
+            check(waiting.line(2.0) == "web2", "the waiting connection is served once a slot frees")
+
+
 def test_soft_stop_after_reload_waits_for_old_streams():
     with setup() as (p, port, sock, w1, w2):
         with Conn(port) as held:
