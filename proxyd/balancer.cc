@@ -668,14 +668,18 @@ uint32_t hashBytes(HashFn fn, std::string_view key) {
     return h;
   }
   case HashFn::Wt6: {
+    // HAProxy writes the rotations as (x << s) | (x >> (32 - s)), which for
+    // s == 0 shifts by 32: undefined in C++, and x on x86 (the count is
+    // taken mod 32), i.e. a rotation by 0. rotl() gives that defined.
+    auto rotl = [](uint32_t x, unsigned s) { return s ? (x << s) | (x >> (32 - s)) : x; };
     uint32_t h0 = 0xa53c965aU, h1 = 0x5ca6953aU;
     unsigned step0 = 6, step1 = 18;
     for (size_t i = 0; i < n; ++i) {
       uint32_t t = p[i];
       h0 = ~(h0 ^ t);
       h1 = ~(h1 + t);
-      t = (h1 << step0) | (h1 >> (32 - step0));
-      h1 = (h0 << step1) | (h0 >> (32 - step1));
+      t = rotl(h1, step0);
+      h1 = rotl(h0, step1);
       h0 = t;
       t = ((h0 >> 16) ^ h1) & 0xffff;
       step0 = t & 0x1f;
