@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit + integration (+ netns when
-# present) in a normal build, then the unit tests once more under ASan+UBSan.
+# present) in a normal build, then the unit tests and the HTTP integration
+# tests once more under ASan+UBSan, then the fuzzers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/setup.sh
@@ -14,6 +15,12 @@ ctest --test-dir build -L unit -j"$jobs" --output-on-failure
 ctest --test-dir build -L 'integration|netns' --output-on-failure
 
 cmake -S . -B build-san -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build-san -j"$jobs" --target unit_common unit_proxyd unit_vrrpd io_proxyd
+cmake --build build-san -j"$jobs" --target unit_common unit_proxyd unit_vrrpd io_proxyd proxyd
 ctest --test-dir build-san -L unit -j"$jobs" --output-on-failure
+# The HTTP-mode integration tests once more against the sanitized proxyd:
+# real clients and servers drive its parsers and stream code; any ASan or
+# UBSan report aborts it and fails the test.
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  ctest --test-dir build-san -R 'integration\.test_(http_|error_responses|log_format|reload)' \
+  --output-on-failure
 bash deploy/fuzz.sh
