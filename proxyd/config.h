@@ -232,6 +232,9 @@ struct ProxyConfig {
   bool forwardForIfNone = false;                    // `if-none`: only when absent
   HttpConnMode httpConnMode = HttpConnMode::KeepAlive;
   bool httplog = false;    // option httplog (in tcp mode: falls back to tcplog)
+  // option http-no-delay: no MSG_MORE while a message is incomplete, so each
+  // piece of a paused body leaves at once (interactive streams).
+  bool httpNoDelay = false;
   bool httplogClf = false; // option httplog clf
   // `log-format FORMAT` as written (quotes and escapes resolved); set, it
   // replaces option tcplog/httplog (the last of these lines wins).

@@ -522,6 +522,7 @@ constexpr auto kProxyKeywords = std::to_array<ProxyKw>({
     {"option tcp-check", BE, true, false, false, parseOptionTcpCheck},
     {"option httpchk", BE, true, false, false, parseOptionHttpchk},
     {"option http-server-close", ANY, true, false, true, parseConnMode<HttpConnMode::ServerClose>},
+    {"option http-no-delay", ANY, true, false, true, parseFlag<&ProxyConfig::httpNoDelay>},
     {"option httpclose", ANY, true, false, true, parseConnMode<HttpConnMode::Close>},
     {"option http-keep-alive", ANY, true, false, true, parseConnMode<HttpConnMode::KeepAlive>},
     {"option forwardfor", ANY, true, false, false, parseForwardFor},

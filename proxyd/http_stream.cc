@@ -658,6 +658,11 @@ void HttpStream::onServerEvent(unsigned ready) {
   }
 }
 
+// option http-no-delay on the frontend or the backend (HAProxy: either).
+bool HttpStream::noDelay() const {
+  return fe_.cfg().httpNoDelay || (be_ && be_->cfg().httpNoDelay);
+}
+
 bool HttpStream::flushToServer() {
   if (sfd_ < 0) return true;
   while (!sHead_.empty() || reqPending_ > 0) {
@@ -666,7 +671,7 @@ bool HttpStream::flushToServer() {
     // Not for a head that waits for 100 Continue: the body follows only
     // once the server answered that head.
     bool more = state_ == State::Exchange && headSeen_ && !reqDone_ &&
-                !reqParser_.message().expectContinue;
+                !reqParser_.message().expectContinue && !noDelay();
     ssize_t n = sendPair(sfd_, sHead_.data(), headLen, reqPending_ ? cin_->readPtr() : nullptr,
                          reqPending_, more);
     if (n < 0) {
@@ -694,7 +699,8 @@ bool HttpStream::flushToClient() {
   while (!cOut_.empty() || respPending_ > 0) {
     // The head and the body bytes behind it leave in one system call.
     size_t headLen = cOut_.size();
-    bool more = state_ == State::Exchange && respHeadSeen_ && !respDone_ && !tunnelAfter_;
+    bool more = state_ == State::Exchange && respHeadSeen_ && !respDone_ && !tunnelAfter_ &&
+                !noDelay();
     ssize_t n = sendPair(cfd_, cOut_.data(), headLen, respPending_ ? sin_->readPtr() : nullptr,
                          respPending_, more);
     if (n < 0) {

@@ -104,6 +104,7 @@ private:
   bool readInto(int fd, BufferPtr& buf, bool& eof, bool client, bool* filled = nullptr);
   bool flushToServer();                                          // false: error, finished
   bool flushToClient();                                          // false: error, finished
+  bool noDelay() const;
   void step(); // runs the state machine after any I/O, until it settles
   void stepOnce();
   void updateInterest();
