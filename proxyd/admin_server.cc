@@ -40,6 +40,7 @@ struct AdminServer::Conn {
   std::optional<runtime::WatchRequest> watch;
   std::optional<HealthSummary> last;
   common::TimerPtr idle;      // idle timeout, or the heartbeat in watch mode
+  std::optional<common::Micros> timeout; // `set timeout cli`: replaces the socket's
 };
 
 common::Result<AdminSocketSpec> parseAdminAddress(std::string_view word) {
@@ -138,7 +139,7 @@ void AdminServer::onAccept() {
 void AdminServer::armIdle(Conn* c) {
   if (c->watch) return;
   c->idle = std::make_unique<common::Timer>(loop_, [this, c] { closeConn(c); });
-  c->idle->arm(spec_.timeout);
+  c->idle->arm(c->timeout.value_or(spec_.timeout));
 }
 
 void AdminServer::onEvent(Conn* c, unsigned ready) {
@@ -193,6 +194,10 @@ void AdminServer::runLines(Conn* c) {
     c->closing = r.close;
     send(c, r.output);
     if (c->closed) return;
+    if (r.timeoutMs) {
+      c->timeout = std::chrono::milliseconds(*r.timeoutMs);
+      armIdle(c);
+    }
     if (r.watch) startWatch(c, *r.watch);
   }
 }

@@ -3,11 +3,14 @@
 // 2.6 by tests/integration/test_admin_socket.py.
 #include "proxyd/runtime.h"
 
+#include "common/values.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace proxyd::runtime {
 
@@ -322,15 +325,20 @@ std::string serverStatusText(const ServerView& s) {
 
 std::string formatStatCsv(const std::vector<ProxyView>& proxies, StatFilter f) {
   std::string out = kStatCsvHeader;
+  auto want = [&](int bit) { return f.type == -1 || (f.type & bit); };
   for (const auto& p : proxies) {
-    if (p.frontend) frontendRow(out, p);
+    if (f.iid != -1 && p.id != f.iid) continue;
+    if (!f.proxy.empty() && p.name != f.proxy) continue;
+    if (p.frontend && want(1)) frontendRow(out, p);
     if (!p.backend) continue;
-    for (const auto& s : p.servers) {
-      if (f.up && !(s.running && s.admin != AdminState::Maint)) continue;
-      if (f.noMaint && s.admin == AdminState::Maint) continue;
-      serverRow(out, p, s);
-    }
-    backendRow(out, p);
+    if (want(4))
+      for (const auto& s : p.servers) {
+        if (f.sid != -1 && s.id != f.sid) continue;
+        if (f.up && !(s.running && s.admin != AdminState::Maint)) continue;
+        if (f.noMaint && s.admin == AdminState::Maint) continue;
+        serverRow(out, p, s);
+      }
+    if (want(2)) backendRow(out, p);
   }
   return out;
 }
@@ -641,6 +649,7 @@ const HelpEntry kHelp[] = {
     {"set maxconn global <value>", "change the per-process maxconn setting"},
     {"set maxconn server <bk>/<srv>", "change a server's maxconn setting"},
     {"set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl"},
+    {"set timeout cli <delay>", "change a timeout setting"},
     {"set vrrp <inst> <state> <prio>", "record a VRRP instance's state (from vrrpd)"},
     {"set weight <bk>/<srv>  (DEPRECATED)",
      "change a server's weight (use 'set server' instead)"},
@@ -829,6 +838,7 @@ LineResult CliSession::handleLine(std::string_view line, bool moreInput) {
       return r;
     }
     r.output += out;
+    if (timeoutMs_) r.timeoutMs = std::exchange(timeoutMs_, std::nullopt);
     if (f == Flow::Watch) return r;
     r.output += "\n";
     if (interactive_) r.output += "> ";
@@ -864,7 +874,37 @@ CliSession::Flow CliSession::runCommand(const std::vector<std::string>& a, std::
     out = json ? formatInfoJson(ctl_.info()) : formatInfo(ctl_.info());
   } else if (is(a, {"show", "stat"})) {
     StatFilter f;
-    for (size_t i = 2; i < a.size(); ++i) {
+    size_t i = 2;
+    auto keyword = [](const std::string& w) {
+      return w == "up" || w == "no-maint" || w == "json" || w == "typed" || w == "desc";
+    };
+    // {<iid>|<proxy>} <type> <sid>: only as a complete triple (HAProxy
+    // ignores fewer words and shows everything).
+    if (a.size() >= 5 && !keyword(a[2])) {
+      auto num = [](const std::string& w, int& v) {
+        char* end = nullptr;
+        long x = std::strtol(w.c_str(), &end, 10);
+        if (w.empty() || *end || x < -1 || x > 1000000) return false;
+        v = static_cast<int>(x);
+        return true;
+      };
+      if (!num(a[2], f.iid)) {
+        f.iid = -1;
+        f.proxy = a[2];
+        bool found = false;
+        for (const auto& p : ctl_.proxies()) found = found || p.name == f.proxy;
+        if (!found) {
+          out = "No such proxy.\n";
+          return Flow::Continue;
+        }
+      }
+      if (!num(a[3], f.type) || !num(a[4], f.sid)) {
+        out = "Require 'up' and 'no-maint' flags or three numeric arguments.\n";
+        return Flow::Continue;
+      }
+      i = 5;
+    }
+    for (; i < a.size(); ++i) {
       if (a[i] == "up") f.up = true;
       else if (a[i] == "no-maint") f.noMaint = true;
       else if (a[i] == "json" || a[i] == "typed") {
@@ -888,6 +928,18 @@ CliSession::Flow CliSession::runCommand(const std::vector<std::string>& a, std::
       }
     }
     out = formatServersState(px, only);
+  } else if (is(a, {"set", "timeout"})) {
+    // HAProxy 2.6: only `cli`, this session's idle timeout (seconds by
+    // default, units allowed; hatop sends it).
+    if (argAt(a, 2) != "cli") {
+      out = "'set timeout' only supports 'cli'.\n";
+    } else if (argAt(a, 3).empty()) {
+      out = "Expects an integer value.\n";
+    } else {
+      auto d = common::parseDuration(argAt(a, 3), std::chrono::seconds(1));
+      if (!d || d->count() <= 0) out = "Invalid timeout value.\n";
+      else timeoutMs_ = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+    }
   } else if (is(a, {"get", "weight"})) {
     auto px = ctl_.proxies();
     ServerRef r = resolveServer(px, argAt(a, 2));

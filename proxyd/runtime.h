@@ -196,6 +196,13 @@ extern const char* const kStatCsvHeader;
 struct StatFilter {
   bool up = false;      // `show stat up`: only servers that are UP
   bool noMaint = false; // `show stat no-maint`: no servers in maintenance
+  // `show stat {<iid>|<proxy>} <type> <sid>` (hatop -p/-f uses it): one
+  // proxy by id or name (-1: all), the row types as a bit mask (1
+  // frontends, 2 backends, 4 servers; -1 all), one server id (-1: all).
+  int iid = -1;
+  std::string proxy;
+  int type = -1;
+  int sid = -1;
 };
 std::string formatStatCsv(const std::vector<ProxyView>& proxies, StatFilter f = {});
 std::string formatInfo(const InfoView& info);
@@ -242,6 +249,7 @@ struct LineResult {
   std::string output;    // bytes to write, prompts and terminators included
   bool close = false;    // close after writing (quit, or one-shot mode done)
   std::optional<WatchRequest> watch; // switch the connection to watch mode
+  std::optional<long long> timeoutMs; // `set timeout cli`: this session's idle timeout
 };
 
 // One CLI connection's state: its level (which `user`/`operator` lower) and
@@ -263,6 +271,7 @@ private:
   RuntimeControl& ctl_;
   Level level_;
   bool interactive_ = false;
+  std::optional<long long> timeoutMs_; // set by `set timeout cli`, handed out once
 };
 
 // Splits a line into commands at unescaped ';' and each command into words

@@ -364,6 +364,27 @@ def test_shutdown_sessions_server_closes_only_that_servers_streams():
                 c.close()
 
 
+def test_set_timeout_cli_closes_an_idle_session_sooner():
+    with admin_proxy() as (p, socks, _b):
+        c = Cli(socks["user"])
+        try:
+            c.send("prompt\n")
+            c.read_until("> ")
+            c.send("set timeout cli 1\n")
+            check(c.read_until("> ") == "\n> ", "set timeout cli answered")
+            t0 = time.monotonic()
+            closed = False
+            c.s.settimeout(3.0)
+            try:
+                closed = c.s.recv(100) == b""
+            except (socket.timeout, OSError):
+                closed = False
+            took = time.monotonic() - t0
+            check(closed and took < 2.0, f"idle session closed after {took:.1f} s (timeout cli 1 s)")
+        finally:
+            c.close()
+
+
 def test_set_maxconn_applies():
     with admin_proxy() as (p, socks, _b):
         adm, port = socks["admin"], p.fe_port

@@ -90,6 +90,50 @@ TEST_CASE("show stat filters up and no-maint", "[runtime]") {
   CHECK(run(ctl, "show stat json") == "proxyd supports only the CSV form of 'show stat'.\n\n");
 }
 
+// Row names (pxname,svname) of a show stat answer.
+std::string rows(const std::string& csv) {
+  std::string out;
+  size_t pos = csv.find('\n') + 1; // past the header
+  while (pos < csv.size() && csv[pos] != '\n') {
+    size_t eol = csv.find('\n', pos);
+    size_t c1 = csv.find(',', pos);
+    size_t c2 = csv.find(',', c1 + 1);
+    out += csv.substr(pos, c2 - pos) + " ";
+    pos = eol + 1;
+  }
+  return out;
+}
+
+TEST_CASE("show stat takes HAProxy's iid/proxy, type mask and server id filter", "[runtime]") {
+  FakeControl ctl;
+  // As haproxy 2.6 answers the same commands (checked side by side).
+  CHECK(rows(run(ctl, "show stat 3 4 -1")) == "app,web1 app,web2 app,web3 ");
+  CHECK(rows(run(ctl, "show stat app 2 -1")) == "app,BACKEND ");
+  CHECK(rows(run(ctl, "show stat -1 1 -1")) == "fe,FRONTEND lst,FRONTEND ");
+  CHECK(rows(run(ctl, "show stat 3 -1 2")) == "app,web2 app,BACKEND ");
+  CHECK(rows(run(ctl, "show stat 3 4 -1 up")) == "app,web2 ");
+  CHECK(run(ctl, "show stat nosuch 1 -1") == "No such proxy.\n\n");
+  CHECK(run(ctl, "show stat 3 x -1") ==
+        "Require 'up' and 'no-maint' flags or three numeric arguments.\n\n");
+  // Fewer than three words: ignored, everything is shown (haproxy too).
+  CHECK(run(ctl, "show stat 2") == run(ctl, "show stat"));
+}
+
+TEST_CASE("set timeout cli answers as HAProxy 2.6 and hands the timeout to the server",
+          "[runtime]") {
+  FakeControl ctl;
+  CliSession s(ctl, Level::User);
+  auto r = s.handleLine("set timeout cli 5");
+  CHECK(r.output == "\n");
+  CHECK(r.timeoutMs == 5000); // bare number: seconds
+  CHECK(s.handleLine("set timeout cli 250ms").timeoutMs == 250);
+  CHECK_FALSE(s.handleLine("show cli level").timeoutMs); // handed out once
+  CHECK(s.handleLine("set timeout cli").output == "Expects an integer value.\n\n");
+  CHECK(s.handleLine("set timeout cli abc").output == "Invalid timeout value.\n\n");
+  CHECK(s.handleLine("set timeout cli 0").output == "Invalid timeout value.\n\n");
+  CHECK(s.handleLine("set timeout foo 3").output == "'set timeout' only supports 'cli'.\n\n");
+}
+
 TEST_CASE("server status texts follow HAProxy's health and admin states", "[runtime]") {
   ServerView s;
   CHECK(serverStatusText(s) == "no check");
