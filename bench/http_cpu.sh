@@ -61,35 +61,7 @@ BENCH_NAME=http_cpu
 source "$(dirname "$0")/lib.sh"
 
 # --- nginx: 1 KiB and 64 KiB bodies -----------------------------------------
-NGINX_PORT=$(free_port)
-mkdir -p "$tmp/www" "$tmp/nginx"
-head -c 1024 /dev/zero | tr '\0' 'x' >"$tmp/www/1k.bin"
-head -c 65536 /dev/zero | tr '\0' 'x' >"$tmp/www/64k.bin"
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $tmp/www;
-    }
-}
-EOF
-"$NGINX" -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx.conf" >"$tmp/nginx.out" 2>&1 &
-NGINX_PID=$!
-pids+=("$NGINX_PID")
-wait_listening "$NGINX_PORT" "$NGINX_PID" || { echo "http_cpu: nginx did not start:"; cat "$tmp/nginx.out" "$tmp/nginx/error.log"; exit 1; } >&2
+start_nginx 1k.bin:1024 64k.bin:65536
 
 # --- the proxies: the same configuration as bench/http_bench.sh ---------------
 proxy_config() { # port
@@ -115,21 +87,6 @@ backend web
 EOF
 }
 
-declare -A PORT PID
-start_proxy() { # name binary
-  local name=$1 bin=$2 port
-  port=$(free_port)
-  proxy_config "$port" >"$tmp/$name.cfg"
-  "$bin" -db -f "$tmp/$name.cfg" >"$tmp/$name.out" 2>&1 &
-  PID[$name]=$!
-  pids+=("${PID[$name]}")
-  if ! wait_listening "$port" "${PID[$name]}"; then
-    echo "http_cpu: $name did not start; its output:" >&2
-    cat "$tmp/$name.out" >&2
-    return 1
-  fi
-  PORT[$name]=$port
-}
 targets=(haproxy proxyd)
 start_proxy haproxy "$HAPROXY"
 start_proxy proxyd "$PROXYD"
