@@ -1,5 +1,6 @@
 // option httplog lines, byte for byte against lines HAProxy 2.6 printed.
 #include "proxyd/logfmt.h"
+#include "sockaddr_util.h"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -7,28 +8,10 @@
 #include <netinet/in.h>
 
 using namespace proxyd;
+using proxyd::testing::v4;
+using proxyd::testing::v6;
 
 namespace {
-
-common::SockAddr v4(const char* ip, uint16_t port) {
-  common::SockAddr a;
-  auto* s = reinterpret_cast<sockaddr_in*>(&a.ss);
-  s->sin_family = AF_INET;
-  s->sin_port = htons(port);
-  inet_pton(AF_INET, ip, &s->sin_addr);
-  a.len = sizeof(sockaddr_in);
-  return a;
-}
-
-common::SockAddr v6(const char* ip, uint16_t port) {
-  common::SockAddr a;
-  auto* s = reinterpret_cast<sockaddr_in6*>(&a.ss);
-  s->sin6_family = AF_INET6;
-  s->sin6_port = htons(port);
-  inet_pton(AF_INET6, ip, &s->sin6_addr);
-  a.len = sizeof(sockaddr_in6);
-  return a;
-}
 
 // 2009-02-06 12:14:14.655 UTC (configuration.txt's example date).
 std::chrono::system_clock::time_point when() {
