@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <ctime>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -106,6 +107,8 @@ struct Logger::Sink {
   mutable int fd = -1; // Udp/Unix: a connected, non-blocking datagram socket
   mutable bool connected = false;
   mutable MonoTime nextConnect{};
+  // Several threads may log through one sink (proxyd's workers).
+  mutable std::mutex mu;
 
   ~Sink() {
     if (fd >= 0) ::close(fd);
@@ -131,6 +134,7 @@ struct Logger::Sink {
   }
 
   void send(const Clock& clock, const std::string& line) const {
+    std::lock_guard<std::mutex> g(mu);
     if (!connected && !connect(clock)) return;
     ssize_t n = ::send(fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n >= 0) return;

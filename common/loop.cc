@@ -2,6 +2,10 @@
 
 #include <cstdlib>
 #include <deque>
+#include <mutex>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <vector>
 #include <event2/event.h>
 #include <stdexcept>
 #include <utility>
@@ -194,18 +198,66 @@ struct Loop::Deferred {
   bool draining = false;
 };
 
-Loop::Loop(const Clock& clock) : clock_(clock), base_(newBase()), deferred_(new Deferred) {
+// Functions posted from other threads: a locked queue and an eventfd that
+// wakes the loop (registered by acceptPosts() only, so a loop that takes no
+// posts still ends when nothing is left to wait for).
+struct Loop::Posted {
+  int fd = -1;
+  event* ev = nullptr;
+  std::mutex mu;
+  std::vector<std::function<void()>> queue;
+};
+
+Loop::Loop(const Clock& clock)
+    : clock_(clock), base_(newBase()), deferred_(new Deferred), posted_(new Posted) {
   deferred_->ev = event_new(base_, -1, 0, &Loop::deferTrampoline, this);
-  if (deferred_->ev == nullptr) {
+  posted_->fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (posted_->fd >= 0)
+    posted_->ev = event_new(base_, posted_->fd, EV_READ | EV_PERSIST, &Loop::postTrampoline, this);
+  if (deferred_->ev == nullptr || posted_->ev == nullptr) {
+    if (deferred_->ev) event_free(deferred_->ev);
+    if (posted_->fd >= 0) ::close(posted_->fd);
     event_base_free(base_);
     throw std::runtime_error("event_new failed");
   }
 }
 
+void Loop::acceptPosts() {
+  event_add(posted_->ev, nullptr);
+}
+
 Loop::~Loop() {
   event_free(deferred_->ev);
   deferred_->queue.clear();
+  event_free(posted_->ev);
+  ::close(posted_->fd);
+  posted_->queue.clear();
   event_base_free(base_);
+}
+
+void Loop::post(std::function<void()> fn) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> g(posted_->mu);
+    wake = posted_->queue.empty();
+    posted_->queue.push_back(std::move(fn));
+  }
+  if (wake) {
+    uint64_t one = 1;
+    (void)!::write(posted_->fd, &one, sizeof one);
+  }
+}
+
+void Loop::postTrampoline(int fd, short, void* arg) {
+  Posted& p = *static_cast<Loop*>(arg)->posted_;
+  uint64_t n;
+  (void)!::read(fd, &n, sizeof n);
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> g(p.mu);
+    batch.swap(p.queue);
+  }
+  for (auto& fn : batch) fn();
 }
 
 void Loop::run() {

@@ -103,6 +103,14 @@ public:
   void stop();
   // Calls `fn` on the loop after the current callback returns.
   void defer(std::function<void()> fn);
+  // Calls `fn` on the loop's own thread; the only member that may be called
+  // from another thread (it wakes the loop through an eventfd). Functions
+  // posted from one thread run in the order they were posted, once the
+  // loop's own thread has called acceptPosts().
+  void post(std::function<void()> fn);
+  // Starts watching for posted functions. From then on run() returns only
+  // on stop(), never because nothing else is left to wait for.
+  void acceptPosts();
 
   const Clock& clock() const { return clock_; }
   event_base* base() { return base_; }
@@ -110,10 +118,13 @@ public:
 
 private:
   static void deferTrampoline(int, short, void* arg);
+  static void postTrampoline(int, short, void* arg);
   const Clock& clock_;
   event_base* base_ = nullptr;
   struct Deferred;
   std::unique_ptr<Deferred> deferred_;
+  struct Posted;
+  std::unique_ptr<Posted> posted_;
 };
 
 } // namespace common

@@ -4,6 +4,7 @@
 #include "proxyd/checker.h"
 #include "proxyd/daemon.h"
 #include "proxyd/stream.h"
+#include "proxyd/worker.h"
 
 #include <algorithm>
 #include <random>
@@ -50,6 +51,7 @@ void BackendRt::startChecks() {
 }
 
 BackendRt::PickOutcome BackendRt::pick(const PickKey& key, std::optional<size_t> avoid) {
+  auto g = daemon_.lock();
   bool sawFull = false;
   PickInput in;
   in.hash = key.hash;
@@ -80,15 +82,19 @@ BackendRt::PickOutcome BackendRt::pick(const PickKey& key, std::optional<size_t>
   return {sawFull ? PickStatus::AllFull : PickStatus::NoServer, 0};
 }
 
+std::unique_lock<std::recursive_mutex> BackendRt::lock() { return daemon_.lock(); }
+
 void BackendRt::connStarted(size_t server) {
+  auto g = daemon_.lock();
   auto& s = servers_[server];
   ++s.cur;
-  s.maxCur = std::max(s.maxCur, s.cur);
+  s.maxCur.raiseTo(s.cur);
   ++s.total;
   lb_->connStarted(server);
 }
 
 void BackendRt::connEnded(size_t server) {
+  auto g = daemon_.lock();
   auto& s = servers_[server];
   --s.cur;
   lb_->connEnded(server);
@@ -96,6 +102,7 @@ void BackendRt::connEnded(size_t server) {
 }
 
 bool BackendRt::enqueue(Stream* s) {
+  auto g = daemon_.lock();
   long limit = 0;
   bool allLimited = !servers_.empty();
   for (const auto& sv : servers_) {
@@ -112,6 +119,7 @@ bool BackendRt::enqueue(Stream* s) {
 }
 
 void BackendRt::dequeue(Stream* s) {
+  auto g = daemon_.lock();
   auto it = std::find(queue_.begin(), queue_.end(), s);
   if (it != queue_.end()) queue_.erase(it);
 }
@@ -119,14 +127,37 @@ void BackendRt::dequeue(Stream* s) {
 void BackendRt::serveQueue() {
   // Hand freed slots to waiting streams in arrival order. A stream that
   // still finds every server full stays at the head.
+  auto g = daemon_.lock();
   size_t guard = queue_.size();
   while (!queue_.empty() && guard-- > 0) {
     auto p = pick(0);
     if (p.status == PickStatus::AllFull) return;
     Stream* s = queue_.front();
     queue_.pop_front();
-    s->onQueueTurn(); // may pick, connect, or fail; may destroy s
+    bool local = s->home->onThisThread();
+    giveTurn(s); // may pick, connect, or fail; may destroy s
+    // A turn posted to another thread takes its slot later: that thread
+    // serves the queue on once its stream has had its turn.
+    if (!local) return;
   }
+}
+
+void BackendRt::giveTurn(Stream* s) {
+  Worker* w = s->home;
+  if (w->onThisThread()) {
+    s->onQueueTurn();
+    return;
+  }
+  w->post([this, w, s, serial = s->serial] {
+    auto g = daemon_.lock();
+    if (w->alive(s, serial)) s->onQueueTurn();
+    serveQueue();
+  });
+}
+
+size_t BackendRt::queued() const {
+  auto g = daemon_.lock();
+  return queue_.size();
 }
 
 int BackendRt::activeUp() const {
@@ -144,6 +175,7 @@ int BackendRt::backupUp() const {
 void BackendRt::syncBalancer(size_t server) { lb_->setServer(server, lbView(servers_[server])); }
 
 void BackendRt::checkDone(size_t server, const CheckReport& rep) {
+  auto g = daemon_.lock();
   auto& s = servers_[server];
   s.checkStatus = checkStatusName(rep.status);
   s.checkDesc = checkStatusDesc(rep.status);
@@ -185,7 +217,7 @@ void BackendRt::checkDone(size_t server, const CheckReport& rep) {
     hadServer_ = false;
     std::deque<Stream*> waiting;
     waiting.swap(queue_);
-    for (Stream* st : waiting) st->onQueueTurn();
+    for (Stream* st : waiting) giveTurn(st);
   } else {
     hadServer_ = isAny;
     if (ti.up) serveQueue();
@@ -200,6 +232,7 @@ std::optional<size_t> BackendRt::findServer(const std::string& name) const {
 }
 
 void BackendRt::setAdminState(size_t server, runtime::AdminState st) {
+  auto g = daemon_.lock();
   auto& s = servers_[server];
   bool wasAny = activeUp() + backupUp() > 0;
   auto before = s.admin();
@@ -229,7 +262,7 @@ void BackendRt::setAdminState(size_t server, runtime::AdminState st) {
     hadServer_ = false;
     std::deque<Stream*> waiting;
     waiting.swap(queue_);
-    for (Stream* q : waiting) q->onQueueTurn();
+    for (Stream* q : waiting) giveTurn(q);
   } else {
     hadServer_ = isAny;
     if (isAny) serveQueue();
@@ -238,6 +271,7 @@ void BackendRt::setAdminState(size_t server, runtime::AdminState st) {
 }
 
 void BackendRt::setWeight(size_t server, int weight) {
+  auto g = daemon_.lock();
   auto& s = servers_[server];
   if (s.weight == weight) return;
   s.weight = weight;
@@ -250,6 +284,7 @@ void BackendRt::setWeight(size_t server, int weight) {
 }
 
 void BackendRt::setMaxconn(size_t server, int maxconn) {
+  auto g = daemon_.lock();
   servers_[server].maxconn = maxconn;
   serveQueue();
 }

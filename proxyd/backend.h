@@ -5,6 +5,7 @@
 // keeps them in step and tells waiting streams when a slot frees up.
 #include "proxyd/balancer.h"
 #include "proxyd/config.h"
+#include "proxyd/counter.h"
 #include "proxyd/health.h"
 #include "proxyd/runtime.h"
 
@@ -13,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,10 +34,10 @@ struct ServerRt {
   bool stopping = false;    // NOLB: disable-on-404 saw a 404 (no new connections)
   int weight = 1;           // current user weight (`set weight`)
   int maxconn = 0;          // current maxconn (`set maxconn server`); 0: none
-  int cur = 0;        // connections now established or being established
-  int maxCur = 0;     // highest `cur` since the last `clear counters`
-  long total = 0;     // connections ever sent to it
-  long failedConns = 0;
+  Counter<int> cur = 0;     // connections now established or being established
+  Counter<int> maxCur = 0;  // highest `cur` since the last `clear counters`
+  Counter<long> total = 0;  // connections ever sent to it
+  Counter<long> failedConns = 0;
   // The last health check, as `show stat` reports it.
   std::string checkStatus = "INI";
   std::string checkDesc = "Initializing";
@@ -83,7 +85,10 @@ public:
   // candidate is at maxconn the answer is AllFull (the caller queues).
   PickOutcome pick(const PickKey& key, std::optional<size_t> avoid = std::nullopt);
 
+  // The caller holds the daemon's lock (Daemon::lock) from its pick on, so
+  // no other thread takes the slot in between.
   void connStarted(size_t server);
+  std::unique_lock<std::recursive_mutex> lock();
   // A connection to `server` ended: a queued stream may take its slot.
   void connEnded(size_t server);
 
@@ -92,7 +97,7 @@ public:
   // holds at most their sum.
   bool enqueue(Stream* s);
   void dequeue(Stream* s);
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const;
 
   // A health check finished: updates the counter, the balancer and logs
   // HAProxy's transition line when the state changes.
@@ -106,15 +111,18 @@ public:
   // Index of the server named `name` ("#<id>" also works), or nullopt.
   std::optional<size_t> findServer(const std::string& name) const;
 
-  int beconn = 0; // streams in this backend (queued + connected)
-  int maxBeconn = 0;
-  long cumConns = 0;
+  Counter<int> beconn = 0; // streams in this backend (queued + connected)
+  Counter<int> maxBeconn = 0;
+  Counter<long> cumConns = 0;
   int activeUp() const;
   int backupUp() const;
 
 private:
   void syncBalancer(size_t server);
   void serveQueue();
+  // Gives `s` its queue turn: at once on its own thread, else posted to its
+  // worker (which then serves the queue again).
+  void giveTurn(Stream* s);
 
   Daemon& daemon_;
   const ProxyConfig& cfg_;

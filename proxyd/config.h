@@ -280,7 +280,7 @@ struct GlobalConfig {
   std::string user;
   std::string group;
   std::string chroot;
-  int nbthread = 1;
+  int nbthread = 0; // 0: not set (proxyd runs one thread per CPU)
   std::vector<LogTarget> logs;
   std::vector<StatsSocketConfig> statsSockets;
   Micros statsTimeout = 10s; // `stats timeout`: idle CLI sessions

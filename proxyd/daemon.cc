@@ -5,6 +5,7 @@
 #include "proxyd/http_stream.h"
 #include "proxyd/runtime_control.h"
 #include "proxyd/stream.h"
+#include "proxyd/worker.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -19,42 +20,46 @@ namespace proxyd {
 
 // ---- Listener -------------------------------------------------------------
 
-Listener::Listener(Daemon& d, FrontendRt& fe, int fd, const common::SockAddr& addr)
-    : d_(d), fe_(fe), fd_(fd), addr_(addr) {
-  w_ = std::make_unique<common::FdWatcher>(d.loop(), fd, [this](unsigned) { onReadable(); });
+Listener::Listener(Daemon& d, Worker& w, FrontendRt& fe, int fd, const common::SockAddr& addr)
+    : d_(d), w_(w), fe_(fe), fd_(fd), addr_(addr) {
+  watch_ = std::make_unique<common::FdWatcher>(w.loop(), fd, [this](unsigned) { onReadable(); });
 }
 
 Listener::~Listener() {
-  w_.reset();
+  watch_.reset();
   ::close(fd_);
 }
 
 void Listener::pause() {
   if (paused_) return;
   paused_ = true;
-  w_->want(0);
+  watch_->want(0);
 }
 
 void Listener::resume() {
   if (!paused_) return;
   paused_ = false;
-  w_->want(common::FdWatcher::Read);
+  watch_->want(common::FdWatcher::Read);
 }
 
 void Listener::onReadable() {
   // Accept a bounded batch per wake-up, stopping at the connection limits:
   // beyond them connections wait in the kernel's backlog instead of using
   // file descriptors here.
+  // Every worker watches its own dup of the socket: the one that wakes
+  // first takes the connection, the others find nothing (EAGAIN).
   for (int i = 0; i < 64 && !paused_; ++i) {
-    if (d_.full() || fe_.full()) return;
+    if (!d_.reserve(fe_)) return;
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
+      int e = errno;
+      d_.release(fe_);
+      if (e == EINTR || e == ECONNABORTED) continue;
       return; // EAGAIN, or EMFILE/ENFILE: try again on the next wake-up
     }
-    d_.onAccept(fe_, fd, common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len));
+    d_.onAccept(w_, fe_, fd, common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len));
   }
 }
 
@@ -64,7 +69,7 @@ FrontendRt::FrontendRt(const ProxyConfig& cfg, int index) : cfg_(cfg), index_(in
 
 int FrontendRt::maxconn() const {
   // A frontend without its own maxconn is bounded by the global one only.
-  if (maxconnOverride) return *maxconnOverride > 0 ? *maxconnOverride : 1 << 30;
+  if (int o = maxconnOverride; o >= 0) return o > 0 ? o : 1 << 30;
   return cfg_.maxconn > 0 ? cfg_.maxconn : 1 << 30;
 }
 
@@ -104,8 +109,9 @@ common::LogSinkSpec sinkSpec(const LogTarget& t) {
 } // namespace
 
 Daemon::Daemon(common::Loop& loop, Config cfg, RunOptions opts)
-    : loop_(loop), cfg_(std::move(cfg)), opts_(opts), pool_(16384),
-      serverPool_(std::make_unique<ServerPool>(loop)) {
+    : loop_(loop), cfg_(std::move(cfg)), opts_(opts) {
+  int n = std::clamp(cfg_.global.nbthread, 1, 64);
+  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, i, &loop_));
   maxconn_ = cfg_.global.maxconn > 0 ? cfg_.global.maxconn : defaultMaxconn();
   hardMaxconn_ = maxconn_;
   const common::Logger* global = cfg_.global.logs.empty() ? nullptr : makeLogger(cfg_.global.logs);
@@ -162,9 +168,14 @@ private:
 Daemon::~Daemon() {
   adminServers_.clear();
   switch_.reset();
-  streams_.clear();
-  serverPool_.reset();
+  softStopping_ = true;
+  drainedDone_ = true; // being destroyed: no drained callback any more
+  // Threads first: from here on everything runs on this thread. Streams end
+  // while backends and frontends exist; listeners go before their loops.
+  for (auto& w : workers_) w->stopThread();
+  for (auto& w : workers_) w->clearStreams();
   frontends_.clear();
+  workers_.clear();
   backends_.clear();
 }
 
@@ -254,7 +265,18 @@ common::Result<bool> Daemon::bindAll(Daemon* previous) {
           return common::err("Starting frontend " + p.name + ": cannot bind socket (" +
                              fd.error() + ") [" + sa.str() + "]");
         }
-        fe->listeners.push_back(std::make_unique<Listener>(*this, *fe, fd.value(), sa));
+        fe->listeners.push_back(std::make_unique<Listener>(*this, *workers_[0], *fe, fd.value(), sa));
+        for (size_t w = 1; w < workers_.size(); ++w) {
+          int dupFd = ::fcntl(fd.value(), F_DUPFD_CLOEXEC, 0);
+          if (dupFd < 0) {
+            std::string e = std::strerror(errno);
+            frontends_.clear();
+            return common::err("Starting frontend " + p.name + ": cannot bind socket (" + e +
+                               ") [" + sa.str() + "]");
+          }
+          fe->workerListeners.push_back(
+              std::make_unique<Listener>(*this, *workers_[w], *fe, dupFd, sa));
+        }
       }
     }
     frontends_.push_back(std::move(fe));
@@ -326,13 +348,23 @@ void Daemon::healthChanged() {
 }
 
 void Daemon::killServerStreams(const BackendRt& be, size_t server) {
-  // Collect first: killing a stream changes streams_ (deferred erase only,
-  // but a kill may also hand a queue slot to another stream).
-  std::vector<Stream*> victims;
-  for (auto& [p, s] : streams_)
-    if (s->usesServer(be, server)) victims.push_back(p);
-  for (Stream* s : victims)
-    if (streams_.count(s)) s->kill();
+  // Each worker ends its own streams (posted to the others: a stream is
+  // only touched by its thread).
+  for (auto& wp : workers_) {
+    Worker* w = wp.get();
+    auto job = [this, w, &be, server] {
+      auto g = lock();
+      // Collect first: killing a stream may hand a queue slot to another.
+      std::vector<std::pair<Stream*, uint64_t>> victims;
+      w->forEachStream([&](Stream* s) {
+        if (s->usesServer(be, server)) victims.emplace_back(s, s->serial);
+      });
+      for (auto [s, serial] : victims)
+        if (w->alive(s, serial)) s->kill();
+    };
+    if (w->onThisThread()) job();
+    else w->post(job);
+  }
 }
 
 void Daemon::setMaxconn(int m) {
@@ -347,22 +379,38 @@ FrontendRt* Daemon::frontend(const std::string& name) {
 }
 
 void Daemon::start() {
-  for (auto& fe : frontends_)
+  // Listeners are armed before the other threads run their loops.
+  for (auto& fe : frontends_) {
     for (auto& l : fe->listeners) l->resume();
+    for (auto& l : fe->workerListeners) l->resume();
+  }
+  for (auto& w : workers_) w->startThread();
   for (auto& be : backends_)
     if (be) be->startChecks();
 }
 
 void Daemon::stop() {
   softStopping_ = true;
-  for (auto& fe : frontends_)
+  for (auto& w : workers_) w->stopThread();
+  for (auto& fe : frontends_) {
     for (auto& l : fe->listeners) l->pause();
-  streams_.clear();
+    for (auto& l : fe->workerListeners) l->pause();
+  }
+  for (auto& w : workers_) w->clearStreams();
   drained();
 }
 
 void Daemon::softStop() {
   softStopping_ = true;
+  // Each worker drops its own listeners (on its thread, so its loop never
+  // sees a closed socket); then no more connection can come in.
+  for (auto& w : workers_) {
+    Worker* wk = w.get();
+    wk->runSync([this, wk] {
+      for (auto& fe : frontends_)
+        std::erase_if(fe->workerListeners, [wk](const auto& l) { return &l->worker() == wk; });
+    });
+  }
   for (auto& fe : frontends_) fe->listeners.clear();
   if (actconn_ == 0) drained();
 }
@@ -374,22 +422,44 @@ void Daemon::stopChecks() {
 }
 
 void Daemon::drained() {
+  // Once, on the main thread (the last stream may end on another worker).
+  if (!workers_[0]->onThisThread()) {
+    workers_[0]->post([this] { drained(); });
+    return;
+  }
+  if (drainedDone_.exchange(true)) return;
   if (onDrained_) onDrained_();
   else loop_.stop();
 }
 
-void Daemon::onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer) {
-  ++actconn_;
+bool Daemon::reserve(FrontendRt& fe) {
+  if (actconn_++ >= maxconn_) {
+    --actconn_;
+    return false;
+  }
+  if (fe.feconn++ >= fe.maxconn()) {
+    --fe.feconn;
+    --actconn_;
+    return false;
+  }
+  return true;
+}
+
+void Daemon::release(FrontendRt& fe) {
+  --fe.feconn;
+  --actconn_;
+}
+
+void Daemon::onAccept(Worker& w, FrontendRt& fe, int fd, const common::SockAddr& peer) {
+  // actconn and feconn were counted by reserve().
   ++cumConns_;
-  maxActconn_ = std::max(maxActconn_, actconn_);
-  ++fe.feconn;
-  fe.maxFeconn = std::max(fe.maxFeconn, fe.feconn);
+  maxActconn_.raiseTo(actconn_);
+  fe.maxFeconn.raiseTo(fe.feconn);
   ++fe.cumConns;
   std::unique_ptr<Stream> s;
-  if (fe.cfg().mode == Mode::Http) s = std::make_unique<HttpStream>(*this, fe, fd, peer);
-  else s = std::make_unique<TcpStream>(*this, fe, fd, peer);
-  Stream* raw = s.get();
-  streams_.emplace(raw, std::move(s));
+  if (fe.cfg().mode == Mode::Http) s = std::make_unique<HttpStream>(*this, w, fe, fd, peer);
+  else s = std::make_unique<TcpStream>(*this, w, fe, fd, peer);
+  Stream* raw = w.add(std::move(s));
   updateListeners();
   raw->start(); // may finish (and schedule its own removal) at once
 }
@@ -397,20 +467,41 @@ void Daemon::onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer) {
 void Daemon::streamClosed(Stream* s, FrontendRt& fe) {
   --actconn_;
   --fe.feconn;
-  // Destroy after the current callback unwinds: the stream's own watchers
-  // may be the ones running.
-  loop_.defer([this, s] { streams_.erase(s); });
+  s->home->remove(s);
   updateListeners();
   if (softStopping_ && actconn_ == 0) drained();
 }
 
 void Daemon::updateListeners() {
   if (softStopping_) return;
+  bool changed = false;
+  {
+    auto g = lock();
+    for (auto& fe : frontends_) {
+      bool accept = !full() && !fe->full();
+      if (fe->accepting != accept) {
+        fe->accepting = accept;
+        changed = true;
+      }
+    }
+  }
+  if (!changed) return;
+  for (auto& wp : workers_) {
+    Worker* w = wp.get();
+    if (w->onThisThread()) applyListeners(*w);
+    else w->post([this, w] { applyListeners(*w); });
+  }
+}
+
+void Daemon::applyListeners(Worker& w) {
+  if (softStopping_) return;
+  auto g = lock();
   for (auto& fe : frontends_) {
-    bool stopAccepting = full() || fe->full();
-    for (auto& l : fe->listeners) {
-      if (stopAccepting) l->pause();
-      else l->resume();
+    auto& ls = w.id() == 0 ? fe->listeners : fe->workerListeners;
+    for (auto& l : ls) {
+      if (&l->worker() != &w) continue;
+      if (fe->accepting) l->resume();
+      else l->pause();
     }
   }
 }

@@ -8,11 +8,13 @@
 #include "proxyd/backend.h"
 #include "proxyd/buffer.h"
 #include "proxyd/config.h"
+#include "proxyd/counter.h"
 #include "proxyd/server_pool.h"
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -27,22 +29,28 @@ class DaemonControl;
 class ControlSwitch;
 
 // One bound socket of a frontend.
+class Worker;
+
+// One listening socket of a frontend on one worker (owned: workers other
+// than the first get a dup of the bound socket).
 class Listener {
 public:
-  Listener(Daemon& d, class FrontendRt& fe, int fd, const common::SockAddr& addr);
+  Listener(Daemon& d, Worker& w, class FrontendRt& fe, int fd, const common::SockAddr& addr);
   ~Listener();
   void pause();
   void resume();
   const common::SockAddr& addr() const { return addr_; }
   int fd() const { return fd_; }
+  Worker& worker() const { return w_; }
 
 private:
   void onReadable();
   Daemon& d_;
+  Worker& w_;
   FrontendRt& fe_;
   int fd_;
   common::SockAddr addr_;
-  common::FdWatcherPtr w_;
+  common::FdWatcherPtr watch_;
   bool paused_ = true; // until Daemon::start()
 };
 
@@ -52,12 +60,15 @@ public:
   const ProxyConfig& cfg() const { return cfg_; }
   const std::string& name() const { return cfg_.name; }
   int index() const { return index_; }
-  std::vector<std::unique_ptr<Listener>> listeners;
-  int feconn = 0;
-  int maxFeconn = 0; // highest feconn since the last `clear counters`
-  long cumConns = 0;
+  std::vector<std::unique_ptr<Listener>> listeners; // worker 0's (the bound sockets)
+  std::vector<std::unique_ptr<Listener>> workerListeners; // the other workers' dups
+  bool accepting = true; // under the daemon's lock
+  Counter<int> feconn = 0;
+  Counter<int> maxFeconn = 0; // highest feconn since the last `clear counters`
+  Counter<long> cumConns = 0;
   // `set maxconn frontend`: replaces the configured maxconn (0: none).
-  std::optional<int> maxconnOverride;
+  // -1: none. Atomic: workers read it when accepting.
+  std::atomic<int> maxconnOverride = -1;
   int maxconn() const;
   bool full() const { return feconn >= maxconn(); }
   const common::Logger* logger = nullptr; // null: no log targets
@@ -102,15 +113,23 @@ public:
   // What to do once stopped or drained; default: stop the loop.
   void setOnDrained(std::function<void()> f) { onDrained_ = std::move(f); }
 
+  // The main thread's loop (worker 0, health checks, admin sockets).
   common::Loop& loop() { return loop_; }
   const Config& config() const { return cfg_; }
-  BufferPool& buffers() { return pool_; }
-  // Idle keep-alive server connections (mode http).
-  ServerPool& serverPool() { return *serverPool_; }
   BackendRt* backend(int proxyIndex);
+  // The lock over what the workers share: backends (servers, balancers,
+  // queues), frontends' accept state. Recursive: a queue turn run under it
+  // may pick again.
+  std::unique_lock<std::recursive_mutex> lock() { return std::unique_lock(mu_); }
+  int threads() const { return static_cast<int>(workers_.size()); }
+  Worker& worker(int i) { return *workers_[static_cast<size_t>(i)]; }
 
-  // Stream bookkeeping, called by Listener and Stream.
-  void onAccept(FrontendRt& fe, int fd, const common::SockAddr& peer);
+  // Stream bookkeeping, called by Listener and Stream. reserve() counts a
+  // connection about to be accepted (false: a limit is reached); release()
+  // undoes it when the accept fails.
+  bool reserve(FrontendRt& fe);
+  void release(FrontendRt& fe);
+  void onAccept(Worker& w, FrontendRt& fe, int fd, const common::SockAddr& peer);
   void streamClosed(Stream* s, FrontendRt& fe);
   int actconn() const { return actconn_; }
   int maxconn() const { return maxconn_; }
@@ -123,7 +142,7 @@ public:
   void refreshListeners() { updateListeners(); }
   uint64_t cumConns() const { return cumConns_; }
   int maxActconn() const { return maxActconn_; }
-  void clearMaxActconn() { maxActconn_ = actconn_; }
+  void clearMaxActconn() { maxActconn_ = actconn_.load(); }
   bool stopping() const { return softStopping_; }
   std::chrono::steady_clock::time_point startMono() const { return startMono_; }
   std::chrono::system_clock::time_point startWall() const { return startWall_; }
@@ -142,25 +161,29 @@ public:
 
 private:
   void updateListeners();
+  // Pauses or resumes `w`'s listeners after the frontends' accept state.
+  void applyListeners(Worker& w);
   void drained();
   common::Logger* makeLogger(const std::vector<LogTarget>& targets);
 
   common::Loop& loop_;
   Config cfg_;
   RunOptions opts_;
-  BufferPool pool_;
-  std::unique_ptr<ServerPool> serverPool_;
-  int maxconn_ = 0;
+  std::recursive_mutex mu_;
+  std::atomic<int> maxconn_ = 0;
   int hardMaxconn_ = 0;
-  int actconn_ = 0;
-  int maxActconn_ = 0;
-  uint64_t cumConns_ = 0;
+  Counter<int> actconn_ = 0;
+  Counter<int> maxActconn_ = 0;
+  Counter<uint64_t> cumConns_ = 0;
   std::chrono::steady_clock::time_point startMono_ = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point startWall_ = std::chrono::system_clock::now();
-  bool softStopping_ = false;
+  std::atomic<bool> softStopping_ = false;
+  std::atomic<bool> drainedDone_ = false;
   std::vector<std::unique_ptr<FrontendRt>> frontends_;
   std::vector<std::unique_ptr<BackendRt>> backends_; // index: proxy index (null if not a backend)
-  std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
+  // Declared after the frontends and backends: destroyed first (their
+  // threads stopped, their streams ended while backends still exist).
+  std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<common::Logger>> loggers_;
   std::vector<const common::Logger*> proxyLoggers_;
   std::unique_ptr<common::Logger> stderrLog_;

@@ -3,6 +3,7 @@
 #include "proxyd/backend.h"
 #include "proxyd/balancer.h"
 #include "proxyd/daemon.h"
+#include "proxyd/worker.h"
 #include "proxyd/http_rules.h"
 #include "proxyd/io_util.h"
 #include "proxyd/logfmt.h"
@@ -81,6 +82,7 @@ void addForwardedFor(HttpHead& head, const ProxyConfig& fe, const ProxyConfig& b
 // What the persistence cookie logic needs to know of a backend's servers.
 std::vector<persist::ServerInfo> cookieServers(BackendRt& be) {
   std::vector<persist::ServerInfo> v;
+  auto g = be.lock(); // servers' states change on the main thread
   v.reserve(be.servers().size());
   for (const ServerRt& s : be.servers())
     v.push_back({s.cfg->opt.cookie, s.up()});
@@ -95,13 +97,13 @@ int64_t unixNow() {
 
 } // namespace
 
-HttpStream::HttpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
-    : d_(d), fe_(fe), cfd_(clientFd), peer_(peer), reqParser_(http1::Kind::Request, limits()),
+HttpStream::HttpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
+    : d_(d), w_(w), fe_(fe), cfd_(clientFd), peer_(peer), reqParser_(http1::Kind::Request, limits()),
       respParser_(http1::Kind::Response, limits()) {
   int one = 1;
   setsockopt(cfd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   connector_ = std::make_unique<ServerConnector>(
-      d_, *this, [this](int fd) { onServerConnected(fd); },
+      w_, *this, [this](int fd) { onServerConnected(fd); },
       [this](ConnectFailure f) { onServerFailed(f); });
   connector_->setOwnIdle([this](size_t server) {
     return held_ && srvBe_ == connector_->backend() && srvIdx_ == server ? sfd_ : -1;
@@ -124,9 +126,9 @@ HttpStream::~HttpStream() {
 }
 
 void HttpStream::start() {
-  cw_ = std::make_unique<common::FdWatcher>(d_.loop(), cfd_,
+  cw_ = std::make_unique<common::FdWatcher>(w_.loop(), cfd_,
                                             [this](unsigned r) { onClientEvent(r); });
-  timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
+  timer_ = std::make_unique<common::Timer>(w_.loop(), [this] { onTimer(); });
   lastClient_ = Clock::now();
   beginTransaction();
   // The request usually arrived with the connection: read it now, without
@@ -135,7 +137,7 @@ void HttpStream::start() {
     clientAborted(true);
     return;
   }
-  if (cin_ && cin_->empty()) d_.buffers().give(std::move(cin_));
+  if (cin_ && cin_->empty()) w_.buffers().give(std::move(cin_));
   step();
 }
 
@@ -201,7 +203,7 @@ void HttpStream::endTransaction() {
     // only when the server has no idle one (a connection-per-request client
     // never reuses one: they would pile up); otherwise it is reset, which
     // leaves no TIME_WAIT on the proxy.
-    bool keep = srvBe_ && d_.serverPool().idle(srvBe_->index(), srvIdx_) == 0;
+    bool keep = srvBe_ && w_.serverPool().idle(srvBe_->index(), srvIdx_) == 0;
     dropServer(keep, !keep);
   } else {
     dropServer(false);
@@ -358,7 +360,7 @@ void HttpStream::onServerConnected(int fd) {
     // A connection other than the held one: that one goes to the pool.
     releaseHeld(true);
     if (sfd_ >= 0) { // not expected: a transaction's connection is dropped before the next
-      retire(d_.loop(), sw_);
+      retire(w_.loop(), sw_);
       ::close(sfd_);
     }
     sfd_ = fd;
@@ -367,7 +369,7 @@ void HttpStream::onServerConnected(int fd) {
     if (sw_)
       sw_->setCallback(onEvent);
     else
-      sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_, onEvent);
+      sw_ = std::make_unique<common::FdWatcher>(w_.loop(), sfd_, onEvent);
   } // else: the held connection, its watcher already reading
   held_ = false;
   srvBe_ = connector_->backend();
@@ -581,7 +583,7 @@ void HttpStream::replyH1Error(int parserStatus, const char* ts) {
 bool HttpStream::readInto(int fd, BufferPtr& buf, bool& eof, bool client, bool* filled) {
   if (filled) *filled = false;
   if (eof) return true;
-  if (!buf) buf = d_.buffers().take();
+  if (!buf) buf = w_.buffers().take();
   if (buf->writable() == 0) return true;
   size_t room = buf->writable();
   ssize_t n = ::recv(fd, buf->writePtr(), room, 0);
@@ -691,7 +693,7 @@ bool HttpStream::flushToServer() {
     }
     lastServer_ = Clock::now();
   }
-  if (cin_ && cin_->empty()) d_.buffers().give(std::move(cin_));
+  if (cin_ && cin_->empty()) w_.buffers().give(std::move(cin_));
   return true;
 }
 
@@ -719,7 +721,7 @@ bool HttpStream::flushToClient() {
     }
     lastClient_ = Clock::now();
   }
-  if (sin_ && sin_->empty()) d_.buffers().give(std::move(sin_));
+  if (sin_ && sin_->empty()) w_.buffers().give(std::move(sin_));
   return true;
 }
 
@@ -1003,9 +1005,9 @@ void HttpStream::onTimer() {
 
 void HttpStream::dropServer(bool reusable, bool abortive) {
   if (sfd_ >= 0) {
-    retire(d_.loop(), sw_);
+    retire(w_.loop(), sw_);
     if ((reusable || held_) && srvBe_ && (!sin_ || sin_->empty())) {
-      d_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
+      w_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
     } else {
       if (abortive) {
         linger lg{1, 0};
@@ -1020,7 +1022,7 @@ void HttpStream::dropServer(bool reusable, bool abortive) {
   serverEof_ = serverShut_ = false;
   sHead_.clear();
   respPending_ = 0;
-  d_.buffers().give(std::move(sin_));
+  w_.buffers().give(std::move(sin_));
 }
 
 void HttpStream::parkServer() {
@@ -1028,15 +1030,15 @@ void HttpStream::parkServer() {
   serverEof_ = serverShut_ = false;
   sHead_.clear();
   respPending_ = 0;
-  d_.buffers().give(std::move(sin_));
+  w_.buffers().give(std::move(sin_));
 }
 
 void HttpStream::releaseHeld(bool toPool) {
   if (!held_) return;
   held_ = false;
-  retire(d_.loop(), sw_);
+  retire(w_.loop(), sw_);
   if (toPool && srvBe_)
-    d_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
+    w_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
   else
     ::close(sfd_);
   sfd_ = -1;
@@ -1085,8 +1087,8 @@ void HttpStream::log() {
   e.cookieState = ckFlags_;
   e.actconn = d_.actconn();
   e.feconn = fe_.feconn;
-  e.beconn = be ? be->beconn : 0;
-  e.srvConn = (srv && be) ? be->servers()[*srv].cur : 0;
+  e.beconn = be ? be->beconn.load() : 0;
+  e.srvConn = (srv && be) ? be->servers()[*srv].cur.load() : 0;
   e.retries = be ? connector_->retries() : 0;
   e.redispatched = be && connector_->redispatched();
   e.backendQueue = be ? connector_->queuePosBe() : 0;
@@ -1137,8 +1139,8 @@ void HttpStream::finish(const char* ts, bool graceful) {
     ::close(cfd_);
     cfd_ = -1;
   }
-  d_.buffers().give(std::move(cin_));
-  d_.buffers().give(std::move(sin_));
+  w_.buffers().give(std::move(cin_));
+  w_.buffers().give(std::move(sin_));
   d_.streamClosed(this, fe_);
 }
 

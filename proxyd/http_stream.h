@@ -65,7 +65,7 @@ class BackendRt;
 
 class HttpStream final : public Stream {
 public:
-  HttpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
+  HttpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
   ~HttpStream() override;
   HttpStream(const HttpStream&) = delete;
   HttpStream& operator=(const HttpStream&) = delete;
@@ -121,6 +121,7 @@ private:
   void finish(const char* ts, bool graceful);
 
   Daemon& d_;
+  Worker& w_;
   FrontendRt& fe_;
   int cfd_;
   int sfd_ = -1;

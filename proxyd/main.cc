@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <csignal>
+#include <sched.h>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -276,6 +277,19 @@ private:
 
 } // namespace
 
+namespace {
+
+// CPUs in the process's affinity mask (HAProxy 2.6's default nbthread),
+// at most 64 (its thread limit).
+int cpusBound() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return std::clamp(n, 1, 64);
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
   Args args;
   if (!parseArgs(argc, argv, args)) return 1;
@@ -283,6 +297,8 @@ int main(int argc, char** argv) {
   if (!readFiles(args.files, files)) return 1;
 
   auto outcome = proxyd::parseConfig(files, envLookup);
+  // No `nbthread`: one thread per CPU the process may run on, as HAProxy 2.6.
+  if (outcome.config.global.nbthread <= 0) outcome.config.global.nbthread = cpusBound();
   if (!args.quiet || !outcome.ok())
     for (const auto& w : outcome.warnings) warning(w);
   for (const auto& e : outcome.errors) alert(e);
@@ -302,9 +318,6 @@ int main(int argc, char** argv) {
   proxyd::Config cfg = std::move(outcome.config);
   bool daemonize = (args.daemon || cfg.global.daemon) && !args.foreground;
   std::string pidfile = !args.pidfile.empty() ? args.pidfile : cfg.global.pidfile;
-  if (cfg.global.nbthread > 1 && !args.quiet)
-    warning("nbthread " + std::to_string(cfg.global.nbthread) +
-            ": this proxyd runs one event loop; the setting is recorded but not used yet");
 
   std::signal(SIGPIPE, SIG_IGN);
   int wantFds = (cfg.global.maxconn > 0 ? cfg.global.maxconn : 0) * 2 + 200;
@@ -437,6 +450,7 @@ int main(int argc, char** argv) {
       return;
     }
     auto o = proxyd::parseConfig(nfiles, envLookup);
+    if (o.config.global.nbthread <= 0) o.config.global.nbthread = cpusBound();
     if (!args.quiet)
       for (const auto& w : o.warnings) warning(w);
     if (!o.ok()) {

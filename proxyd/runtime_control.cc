@@ -91,11 +91,12 @@ Found findServer(Daemon& d, const std::string& backend, const std::string& serve
 } // namespace
 
 runtime::InfoView DaemonControl::info() const {
+  auto g = d_.lock();
   runtime::InfoView v;
   v.name = "proxyd";
   v.version = "0.1";
   v.releaseDate = "2026/01/01";
-  v.nbthread = 1;
+  v.nbthread = d_.threads();
   v.pid = static_cast<long>(getpid());
   v.uptimeSec = secondsSince(d_.startMono());
   v.startTimeSec = static_cast<long>(
@@ -119,6 +120,7 @@ runtime::InfoView DaemonControl::info() const {
 }
 
 std::vector<runtime::ProxyView> DaemonControl::proxies() const {
+  auto g = d_.lock();
   const Config& cfg = d_.config();
   std::vector<runtime::ProxyView> out;
   int idBase = d_.adminSockets() ? 2 : 1; // HAProxy's GLOBAL proxy takes id 1
@@ -135,7 +137,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
     pv.http = p.mode == Mode::Http;
     if (pv.frontend) {
       const FrontendRt* fe = fes[i];
-      int mc = fe && fe->maxconnOverride ? *fe->maxconnOverride : p.maxconn;
+      int mc = fe && fe->maxconnOverride >= 0 ? fe->maxconnOverride.load() : p.maxconn;
       pv.maxconn = mc > 0 ? mc : d_.maxconn();
       pv.feStatus = d_.stopping() ? "STOP" : "OPEN";
       if (fe) {
@@ -161,7 +163,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
         for (const auto& u : f.useBackends) uses = uses || u.backendIndex == static_cast<int>(i);
         if (!uses) continue;
         const FrontendRt* fe = fes[j];
-        int mc = fe && fe->maxconnOverride ? *fe->maxconnOverride : f.maxconn;
+        int mc = fe && fe->maxconnOverride >= 0 ? fe->maxconnOverride.load() : f.maxconn;
         sum += mc > 0 ? mc : d_.maxconn();
       }
       pv.fullconn = static_cast<int>((sum + 9) / 10);
@@ -229,6 +231,7 @@ std::vector<runtime::ProxyView> DaemonControl::proxies() const {
 
 std::string DaemonControl::setServerState(const std::string& backend, const std::string& server,
                                           runtime::AdminState st) {
+  auto g = d_.lock();
   auto f = findServer(d_, backend, server);
   if (!f.be) return f.error;
   f.be->setAdminState(f.server, st);
@@ -237,6 +240,7 @@ std::string DaemonControl::setServerState(const std::string& backend, const std:
 
 std::string DaemonControl::setServerWeight(const std::string& backend, const std::string& server,
                                            int weight) {
+  auto g = d_.lock();
   auto f = findServer(d_, backend, server);
   if (!f.be) return f.error;
   f.be->setWeight(f.server, weight);
@@ -245,6 +249,7 @@ std::string DaemonControl::setServerWeight(const std::string& backend, const std
 
 std::string DaemonControl::setServerMaxconn(const std::string& backend, const std::string& server,
                                             int maxconn) {
+  auto g = d_.lock();
   auto f = findServer(d_, backend, server);
   if (!f.be) return f.error;
   f.be->setMaxconn(f.server, std::max(maxconn, 0));
@@ -252,14 +257,16 @@ std::string DaemonControl::setServerMaxconn(const std::string& backend, const st
 }
 
 std::string DaemonControl::setFrontendMaxconn(const std::string& frontend, int maxconn) {
+  auto g = d_.lock();
   FrontendRt* fe = d_.frontend(frontend);
   if (!fe) return "No such frontend.\n";
-  fe->maxconnOverride = maxconn;
+  fe->maxconnOverride = std::max(maxconn, 0);
   d_.refreshListeners();
   return "";
 }
 
 std::string DaemonControl::setGlobalMaxconn(int maxconn) {
+  auto g = d_.lock();
   if (maxconn <= 0 || maxconn > d_.hardMaxconn()) maxconn = d_.hardMaxconn();
   d_.setMaxconn(maxconn);
   return "";
@@ -267,6 +274,7 @@ std::string DaemonControl::setGlobalMaxconn(int maxconn) {
 
 std::string DaemonControl::shutdownServerSessions(const std::string& backend,
                                                   const std::string& server) {
+  auto g = d_.lock();
   auto f = findServer(d_, backend, server);
   if (!f.be) return f.error;
   d_.killServerStreams(*f.be, f.server);
@@ -274,6 +282,7 @@ std::string DaemonControl::shutdownServerSessions(const std::string& backend,
 }
 
 void DaemonControl::clearCounters(bool all) {
+  auto g = d_.lock();
   d_.clearMaxActconn();
   for (const auto& fe : d_.frontends()) {
     fe->maxFeconn = fe->feconn;

@@ -3,6 +3,7 @@
 #include "proxyd/daemon.h"
 #include "proxyd/io_util.h"
 #include "proxyd/stream.h"
+#include "proxyd/worker.h"
 
 #include <cerrno>
 #include <netinet/in.h>
@@ -115,10 +116,10 @@ void ServerPool::purge() {
 
 // ---- ServerConnector ------------------------------------------------------
 
-ServerConnector::ServerConnector(Daemon& d, Stream& owner, std::function<void(int)> connected,
+ServerConnector::ServerConnector(Worker& w, Stream& owner, std::function<void(int)> connected,
                                  std::function<void(ConnectFailure)> failed)
-    : d_(d), owner_(owner), connected_(std::move(connected)), failed_(std::move(failed)) {
-  timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
+    : wk_(w), owner_(owner), connected_(std::move(connected)), failed_(std::move(failed)) {
+  timer_ = std::make_unique<common::Timer>(wk_.loop(), [this] { onTimer(); });
 }
 
 ServerConnector::~ServerConnector() {
@@ -155,6 +156,9 @@ BackendRt::PickOutcome ServerConnector::choose(std::optional<size_t> avoid) {
 }
 
 void ServerConnector::assign(std::optional<size_t> avoid) {
+  // The pick and the slot it takes (or the place in the queue) are one step
+  // under the daemon's lock: no other thread slips in between.
+  auto g = be_->lock();
   auto p = choose(avoid);
   switch (p.status) {
   case BackendRt::PickStatus::Picked:
@@ -163,6 +167,8 @@ void ServerConnector::assign(std::optional<size_t> avoid) {
     else if (tw_ < 0)
       tw_ = 0;
     if (avoid && *avoid != p.server) redispatched_ = true;
+    takeSlot(p.server);
+    g.unlock();
     connectTo(p.server);
     return;
   case BackendRt::PickStatus::AllFull:
@@ -190,6 +196,8 @@ void ServerConnector::assign(std::optional<size_t> avoid) {
 
 void ServerConnector::onQueueTurn() {
   if (phase_ != Phase::Queued) return;
+  auto g = be_->lock();
+  be_->dequeue(&owner_); // a turn posted from another thread may be stale
   auto p = choose(std::nullopt);
   if (p.status == BackendRt::PickStatus::NoServer) {
     fail(ConnectFailure::NoServer);
@@ -201,16 +209,22 @@ void ServerConnector::onQueueTurn() {
   }
   timer_->cancel();
   tw_ = msSince(queuedAt_);
+  takeSlot(p.server);
+  g.unlock();
   connectTo(p.server);
+}
+
+void ServerConnector::takeSlot(size_t server) {
+  if (counted_ && server_ == server) return;
+  releaseSlot();
+  server_ = server;
+  be_->connStarted(server);
+  counted_ = true;
 }
 
 void ServerConnector::connectTo(size_t server) {
   auto& srv = be_->servers()[server];
-  server_ = server;
-  if (!counted_) {
-    be_->connStarted(server);
-    counted_ = true;
-  }
+  takeSlot(server);
   phase_ = Phase::Connecting;
   connectAt_ = Clock::now();
   ++attempt_;
@@ -225,7 +239,7 @@ void ServerConnector::connectTo(size_t server) {
     return;
   }
   if (allowPool_ && !fresh_) {
-    int fd = d_.serverPool().take(be_->index(), server);
+    int fd = wk_.serverPool().take(be_->index(), server);
     if (fd >= 0) {
       reused_ = true;
       tc_ = 0;
@@ -240,7 +254,7 @@ void ServerConnector::connectTo(size_t server) {
   if (fd_ < 0) {
     int e = errno;
     unsigned a = attempt_;
-    d_.loop().defer([this, e, a] {
+    wk_.loop().defer([this, e, a] {
       if (phase_ == Phase::Connecting && attempt_ == a) onConnectResult(e, false);
     });
     return;
@@ -253,7 +267,7 @@ void ServerConnector::connectTo(size_t server) {
     unsigned a = attempt_;
     // Report on the loop, not from inside assign(), so a dead server cannot
     // recurse through retries on one stack.
-    d_.loop().defer([this, e, a] {
+    wk_.loop().defer([this, e, a] {
       if (phase_ == Phase::Connecting && attempt_ == a) onConnectResult(e, false);
     });
     return;
@@ -261,7 +275,7 @@ void ServerConnector::connectTo(size_t server) {
   // Writability ends the connect, successful or not: SO_ERROR tells. (The
   // watcher reports one direction per call, so "writable without readable"
   // cannot stand for success.)
-  w_ = std::make_unique<common::FdWatcher>(d_.loop(), fd_, [this](unsigned) {
+  w_ = std::make_unique<common::FdWatcher>(wk_.loop(), fd_, [this](unsigned) {
     int err = 0;
     socklen_t len = sizeof err;
     if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
@@ -284,7 +298,7 @@ void ServerConnector::onConnectResult(int err, bool timedOut) {
     phase_ = Phase::Idle;
     fresh_ = false;
     connected_(fd); // may take the watcher (takeWatcher)
-    retire(d_.loop(), w_);
+    retire(wk_.loop(), w_);
     return;
   }
   be_->servers()[*server_].failedConns++;
@@ -333,7 +347,7 @@ void ServerConnector::onTimer() {
 }
 
 void ServerConnector::closeSock() {
-  retire(d_.loop(), w_);
+  retire(wk_.loop(), w_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }

@@ -32,6 +32,7 @@ namespace proxyd {
 
 class Daemon;
 class Stream;
+class Worker;
 
 class ServerPool {
 public:
@@ -75,7 +76,7 @@ public:
   // `connected(fd)` hands over a connected socket (ownership included);
   // `failed(f)` reports that no connection could be had. Both are called
   // from the loop or from start() itself; the owner may finish from them.
-  ServerConnector(Daemon& d, Stream& owner, std::function<void(int fd)> connected,
+  ServerConnector(Worker& w, Stream& owner, std::function<void(int fd)> connected,
                   std::function<void(ConnectFailure)> failed);
   ~ServerConnector();
   ServerConnector(const ServerConnector&) = delete;
@@ -122,13 +123,15 @@ private:
   enum class Phase { Idle, Queued, Connecting, RetryWait };
   void assign(std::optional<size_t> avoid);
   BackendRt::PickOutcome choose(std::optional<size_t> avoid);
+  // Holds a slot of `server` (connStarted), once.
+  void takeSlot(size_t server);
   void connectTo(size_t server);
   void onConnectResult(int err, bool timedOut);
   void onTimer();
   void closeSock();
   void fail(ConnectFailure f);
 
-  Daemon& d_;
+  Worker& wk_;
   Stream& owner_;
   std::function<void(int)> connected_;
   std::function<void(ConnectFailure)> failed_;

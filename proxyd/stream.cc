@@ -2,6 +2,7 @@
 
 #include "proxyd/backend.h"
 #include "proxyd/daemon.h"
+#include "proxyd/worker.h"
 #include "proxyd/io_util.h"
 #include "proxyd/logfmt.h"
 
@@ -34,8 +35,8 @@ constexpr int kMaxRounds = 8;
 
 } // namespace
 
-TcpStream::TcpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
-    : d_(d), fe_(fe), cfd_(clientFd), peer_(peer) {
+TcpStream::TcpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
+    : d_(d), w_(w), fe_(fe), cfd_(clientFd), peer_(peer) {
   acceptMono_ = Clock::now();
   acceptWall_ = std::chrono::system_clock::now();
   lastClient_ = lastServer_ = acceptMono_;
@@ -47,8 +48,8 @@ TcpStream::~TcpStream() {
 }
 
 void TcpStream::start() {
-  cw_ = std::make_unique<common::FdWatcher>(d_.loop(), cfd_, [this](unsigned r) { onClientEvent(r); });
-  timer_ = std::make_unique<common::Timer>(d_.loop(), [this] { onTimer(); });
+  cw_ = std::make_unique<common::FdWatcher>(w_.loop(), cfd_, [this](unsigned r) { onClientEvent(r); });
+  timer_ = std::make_unique<common::Timer>(w_.loop(), [this] { onTimer(); });
   const auto& fcfg = fe_.cfg();
   int beIndex = fcfg.defaultBackendIndex;
   for (const auto& rule : fcfg.useBackends) {
@@ -69,12 +70,17 @@ void TcpStream::start() {
 
 // Picks a server and connects, or queues, or fails the stream.
 void TcpStream::assign(std::optional<size_t> avoid) {
+  // The pick and the slot it takes (or the place in the queue) are one step
+  // under the daemon's lock: no other thread slips in between.
+  auto g = be_->lock();
   auto p = be_->pick(hashAddress(peer_.ip()), avoid);
   switch (p.status) {
   case BackendRt::PickStatus::Picked:
     if (phase_ == Phase::Queued) tw_ = msSince(queuedAt_, Clock::now());
     else if (tw_ < 0) tw_ = 0;
     if (avoid && *avoid != p.server) redispatched_ = true;
+    takeSlot(p.server);
+    g.unlock();
     connectTo(p.server);
     return;
   case BackendRt::PickStatus::AllFull:
@@ -112,6 +118,8 @@ void TcpStream::kill() {
 
 void TcpStream::onQueueTurn() {
   if (phase_ != Phase::Queued) return;
+  auto g = be_->lock();
+  be_->dequeue(this); // a turn posted from another thread may be stale
   auto p = be_->pick(hashAddress(peer_.ip()));
   if (p.status == BackendRt::PickStatus::NoServer) {
     finish(TermCause::NoServer);
@@ -124,20 +132,26 @@ void TcpStream::onQueueTurn() {
   timer_->cancel();
   tw_ = msSince(queuedAt_, Clock::now());
   phase_ = Phase::Connecting;
+  takeSlot(p.server);
+  g.unlock();
   connectTo(p.server);
+}
+
+void TcpStream::takeSlot(size_t server) {
+  if (counted_ && server_ == server) return;
+  releaseServer();
+  server_ = server;
+  be_->connStarted(server);
+  counted_ = true;
 }
 
 void TcpStream::connectTo(size_t server) {
   auto& srv = be_->servers()[server];
-  server_ = server;
-  if (!counted_) {
-    be_->connStarted(server);
-    counted_ = true;
-  }
+  takeSlot(server);
   phase_ = Phase::Connecting;
   connectAt_ = Clock::now();
   const auto& addr = srv.cfg->addr;
-  retire(d_.loop(), sw_);
+  retire(w_.loop(), sw_);
   if (sfd_ >= 0) ::close(sfd_);
   sfd_ = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (sfd_ < 0) {
@@ -150,12 +164,12 @@ void TcpStream::connectTo(size_t server) {
     int e = errno;
     // Report on the loop, not from inside assign(), so a dead server cannot
     // recurse through retries on one stack.
-    d_.loop().defer([this, e] {
+    w_.loop().defer([this, e] {
       if (phase_ == Phase::Connecting) onConnectResult(e, false);
     });
     return;
   }
-  sw_ = std::make_unique<common::FdWatcher>(d_.loop(), sfd_, [this](unsigned r) { onServerEvent(r); });
+  sw_ = std::make_unique<common::FdWatcher>(w_.loop(), sfd_, [this](unsigned r) { onServerEvent(r); });
   sw_->want(common::FdWatcher::Write);
   if (be_->cfg().timeouts.connect) timer_->arm(*be_->cfg().timeouts.connect);
   else timer_->cancel();
@@ -184,7 +198,7 @@ void TcpStream::onConnectResult(int err, bool timedOut) {
 }
 
 void TcpStream::retryOrFail(bool timedOut) {
-  retire(d_.loop(), sw_);
+  retire(w_.loop(), sw_);
   if (sfd_ >= 0) {
     ::close(sfd_);
     sfd_ = -1;
@@ -313,7 +327,7 @@ void TcpStream::onClientEvent(unsigned ready) {
       if (!pump(cfd_, sfd_, c2s_, clientEof_, serverShut_, true)) return;
     } else {
       // Connecting: read into the buffer only (no server socket yet).
-      if (!c2s_) c2s_ = d_.buffers().take();
+      if (!c2s_) c2s_ = w_.buffers().take();
       if (c2s_->writable() > 0) {
         ssize_t n = ::recv(cfd_, c2s_->writePtr(), c2s_->writable(), 0);
         if (n > 0) {
@@ -363,7 +377,7 @@ void TcpStream::onServerEvent(unsigned ready) {
 }
 
 bool TcpStream::pump(int from, int to, BufferPtr& buf, bool& fromEof, bool& shutDone, bool c2s) {
-  auto& pool = d_.buffers();
+  auto& pool = w_.buffers();
   bool shortRead = false;
   for (int round = 0; round < kMaxRounds; ++round) {
     // Write what is buffered first.
@@ -499,8 +513,8 @@ void TcpStream::finish(TermCause cause) {
   sfd_ = -1;
   if (cfd_ >= 0) ::close(cfd_);
   cfd_ = -1;
-  d_.buffers().give(std::move(c2s_));
-  d_.buffers().give(std::move(s2c_));
+  w_.buffers().give(std::move(c2s_));
+  w_.buffers().give(std::move(s2c_));
 
   e.clientAddr = peer_;
   e.acceptTime = e.requestTime = acceptWall_;
@@ -516,8 +530,8 @@ void TcpStream::finish(TermCause cause) {
   e.termState = termState(cause);
   e.actconn = d_.actconn();
   e.feconn = fe_.feconn;
-  e.beconn = be_ ? be_->beconn : 0;
-  e.srvConn = (server_ && be_) ? be_->servers()[*server_].cur : 0;
+  e.beconn = be_ ? be_->beconn.load() : 0;
+  e.srvConn = (server_ && be_) ? be_->servers()[*server_].cur.load() : 0;
   e.retries = retries_;
   e.redispatched = redispatched_;
   e.srvQueue = queuePosSrv_;

@@ -13,6 +13,7 @@
 #include "proxyd/buffer.h"
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 
 namespace proxyd {
@@ -20,6 +21,7 @@ namespace proxyd {
 class Daemon;
 class FrontendRt;
 class BackendRt;
+class Worker;
 
 // Why a stream ended, mapped to HAProxy's two-letter termination state.
 enum class TermCause {
@@ -52,11 +54,16 @@ public:
   virtual bool usesServer(const BackendRt& be, size_t server) const = 0;
   // Ends the stream at once, logged as killed by an admin ("K" first).
   virtual void kill() = 0;
+
+  // Set by Worker::add: the worker (thread) that runs this stream, and a
+  // number that tells this stream from a later one at the same address.
+  Worker* home = nullptr;
+  uint64_t serial = 0;
 };
 
 class TcpStream final : public Stream {
 public:
-  TcpStream(Daemon& d, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
+  TcpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd, const common::SockAddr& peer);
   ~TcpStream() override;
   TcpStream(const TcpStream&) = delete;
   TcpStream& operator=(const TcpStream&) = delete;
@@ -70,6 +77,7 @@ private:
   enum class Phase { Queued, Connecting, RetryWait, Forwarding, Closed };
 
   void assign(std::optional<size_t> avoid);
+  void takeSlot(size_t server);
   void connectTo(size_t server);
   void onConnectResult(int err, bool timedOut);
   void retryOrFail(bool timedOut);
@@ -85,6 +93,7 @@ private:
   void finish(TermCause cause);
 
   Daemon& d_;
+  Worker& w_;
   FrontendRt& fe_;
   BackendRt* be_ = nullptr;
   int cfd_;

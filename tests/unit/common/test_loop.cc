@@ -1,9 +1,11 @@
 #include "common/loop.h"
+#include <algorithm>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
 #include <string>
+#include <thread>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -244,6 +246,51 @@ TEST_CASE("defer outside callbacks runs on the next iteration, run() drains it",
   loop.defer(step);
   loop.run();
   CHECK(chain == 100);
+}
+
+TEST_CASE("post runs functions from other threads on the loop's thread, in order", "[loop]") {
+  Loop loop;
+  loop.acceptPosts();
+  std::vector<int> got;
+  std::vector<std::thread::id> ran;
+  std::thread::id loopThread = std::this_thread::get_id();
+  // Two posting threads, 500 functions each: every one runs once, on the
+  // loop's thread, each thread's in its own order.
+  std::vector<std::thread> posters;
+  for (int t = 0; t < 2; ++t)
+    posters.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i)
+        loop.post([&, t, i] {
+          got.push_back(t * 1000 + i);
+          ran.push_back(std::this_thread::get_id());
+        });
+    });
+  bool ok = runUntil(loop, [&] { return got.size() == 1000; });
+  for (auto& p : posters) p.join();
+  REQUIRE(ok);
+  int last[2] = {-1, -1};
+  bool ordered = true;
+  for (int v : got) {
+    int t = v / 1000, i = v % 1000;
+    if (i != last[t] + 1) ordered = false;
+    last[t] = i;
+  }
+  CHECK(ordered);
+  CHECK(std::count(ran.begin(), ran.end(), loopThread) == 1000);
+}
+
+TEST_CASE("post before acceptPosts waits; a loop taking posts runs until stop", "[loop]") {
+  Loop loop;
+  int n = 0;
+  std::thread([&] { loop.post([&] { ++n; }); }).join();
+  loop.runOnce(false);
+  CHECK(n == 0); // not watched yet
+  loop.acceptPosts();
+  Timer stopper(loop, [&] { loop.stop(); });
+  stopper.arm(50ms);
+  loop.run(); // the eventfd keeps it running until stop()
+  CHECK(n == 1);
+  CHECK_FALSE(stopper.armed());
 }
 
 TEST_CASE("A re-deferring function does not starve timers", "[loop]") {

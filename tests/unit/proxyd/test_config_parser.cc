@@ -15,7 +15,7 @@ TEST_CASE("an empty configuration is valid and has no proxies", "[config]") {
   auto o = parse("");
   CHECK(o.ok());
   CHECK(o.config.proxies.empty());
-  CHECK(o.config.global.nbthread == 1);
+  CHECK(o.config.global.nbthread == 0); // not set: one thread per CPU at start-up
 }
 
 TEST_CASE("global keywords fill the global config", "[config][global]") {
