@@ -448,6 +448,8 @@ bool Daemon::reserve(FrontendRt& fe) {
 void Daemon::release(FrontendRt& fe) {
   --fe.feconn;
   --actconn_;
+  // The reservation may have made another worker pause the listeners.
+  updateListeners();
 }
 
 void Daemon::onAccept(Worker& w, FrontendRt& fe, int fd, const common::SockAddr& peer) {
@@ -476,6 +478,8 @@ void Daemon::updateListeners() {
   if (softStopping_) return;
   bool changed = false;
   {
+    // Under the lock, so the last change of the counters is always the one
+    // the accept state ends up following.
     auto g = lock();
     for (auto& fe : frontends_) {
       bool accept = !full() && !fe->full();
