@@ -1005,10 +1005,10 @@ void HttpStream::onTimer() {
 
 void HttpStream::dropServer(bool reusable, bool abortive) {
   if (sfd_ >= 0) {
-    retire(w_.loop(), sw_);
     if ((reusable || held_) && srvBe_ && (!sin_ || sin_->empty())) {
-      w_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
+      w_.serverPool().give(srvBe_->index(), srvIdx_, sfd_, std::move(sw_));
     } else {
+      retire(w_.loop(), sw_);
       if (abortive) {
         linger lg{1, 0};
         setsockopt(sfd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -1036,11 +1036,12 @@ void HttpStream::parkServer() {
 void HttpStream::releaseHeld(bool toPool) {
   if (!held_) return;
   held_ = false;
-  retire(w_.loop(), sw_);
-  if (toPool && srvBe_)
-    w_.serverPool().give(srvBe_->index(), srvIdx_, sfd_);
-  else
+  if (toPool && srvBe_) {
+    w_.serverPool().give(srvBe_->index(), srvIdx_, sfd_, std::move(sw_));
+  } else {
+    retire(w_.loop(), sw_);
     ::close(sfd_);
+  }
   sfd_ = -1;
   srvBe_ = nullptr;
 }

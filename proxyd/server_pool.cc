@@ -39,35 +39,50 @@ ServerPool::~ServerPool() {
     }
 }
 
-int ServerPool::take(int backend, size_t server) {
+int ServerPool::take(int backend, size_t server, common::FdWatcherPtr* watcher) {
   auto it = idle_.find({backend, server});
   if (it == idle_.end()) return -1;
   auto& v = it->second;
   while (!v.empty()) {
     Idle i = std::move(v.back());
     v.pop_back();
-    retire(loop_, i.w);
     // The watcher drops closed connections, but a close may not have been
     // polled yet: peek once more.
     char c;
     ssize_t n = ::recv(i.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return i.fd;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (watcher) {
+        i.w->setCallback([](unsigned) {});
+        *watcher = std::move(i.w);
+      } else {
+        retire(loop_, i.w);
+      }
+      return i.fd;
+    }
+    retire(loop_, i.w);
     ::close(i.fd);
   }
   return -1;
 }
 
-void ServerPool::give(int backend, size_t server, int fd) {
+void ServerPool::give(int backend, size_t server, int fd, common::FdWatcherPtr w) {
   Key k{backend, server};
   auto& v = idle_[k];
   if (v.size() >= maxPerServer_) {
+    retire(loop_, w);
     ::close(fd);
     return;
   }
   Idle i;
   i.fd = fd;
   i.since = Clock::now();
-  i.w = std::make_unique<common::FdWatcher>(loop_, fd, [this, k, fd](unsigned) { drop(k, fd); });
+  auto onEvent = [this, k, fd](unsigned) { drop(k, fd); };
+  if (w) {
+    w->setCallback(onEvent);
+    i.w = std::move(w);
+  } else {
+    i.w = std::make_unique<common::FdWatcher>(loop_, fd, onEvent);
+  }
   i.w->want(common::FdWatcher::Read);
   v.push_back(std::move(i));
   if (!purgeTimer_->armed()) purgeTimer_->arm(purgeDelay_);
@@ -239,7 +254,7 @@ void ServerConnector::connectTo(size_t server) {
     return;
   }
   if (allowPool_ && !fresh_) {
-    int fd = wk_.serverPool().take(be_->index(), server);
+    int fd = wk_.serverPool().take(be_->index(), server, &w_);
     if (fd >= 0) {
       reused_ = true;
       tc_ = 0;
@@ -262,6 +277,23 @@ void ServerConnector::connectTo(size_t server) {
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   int rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len);
+  if (rc < 0 && errno == EINPROGRESS) {
+    // A near server (loopback, same host) has usually completed the
+    // handshake by now: a second connect() says so (0, or EISCONN), which
+    // saves registering for writability, a loop turn and two epoll changes.
+    rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len);
+    if (rc == 0 || errno == EISCONN) {
+      tc_ = msSince(connectAt_);
+      timer_->cancel();
+      int fd = fd_;
+      fd_ = -1;
+      phase_ = Phase::Idle;
+      fresh_ = false;
+      connected_(fd);
+      return;
+    }
+    if (rc < 0 && errno == EALREADY) errno = EINPROGRESS;
+  }
   if (rc < 0 && errno != EINPROGRESS) {
     int e = errno;
     unsigned a = attempt_;

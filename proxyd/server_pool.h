@@ -44,11 +44,14 @@ public:
   ServerPool& operator=(const ServerPool&) = delete;
 
   // An idle connection to (backend, server), most recent first, or -1. The
-  // caller owns the fd.
-  int take(int backend, size_t server);
+  // caller owns the fd. With `watcher`, the caller also gets the watcher
+  // that watched it (still registered for reading: handing it over spares
+  // two epoll changes); otherwise the watcher is dropped.
+  int take(int backend, size_t server, common::FdWatcherPtr* watcher = nullptr);
   // Keeps `fd` (owned from now on) as idle for (backend, server); closes it
-  // when the pool for that server is full.
-  void give(int backend, size_t server, int fd);
+  // when the pool for that server is full. `w`: the watcher the caller had
+  // on it, reused.
+  void give(int backend, size_t server, int fd, common::FdWatcherPtr w = nullptr);
   size_t idle() const;
   size_t idle(int backend, size_t server) const;
 
