@@ -1,6 +1,7 @@
 #include "common/loop.h"
 
 #include <cstdlib>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <sys/eventfd.h>
@@ -32,7 +33,7 @@ timeval toTimeval(std::chrono::microseconds d) {
   return tv;
 }
 
-event_base* newBase() {
+event_base* newBase(bool precise) {
   event_config* cfg = event_config_new();
   if (cfg == nullptr) throw std::runtime_error("event_config_new failed");
   // Timers run on the monotonic clock. PRECISE_TIMER: the precise clock (not
@@ -46,7 +47,8 @@ event_base* newBase() {
   // number (a busy loop while that listener is paused at maxconn). Without
   // it, want(0) unregisters at once, before the close. Handing a watcher over
   // (setCallback) instead of replacing it keeps moves cheap.
-  event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_NO_CACHE_TIME);
+  event_config_set_flag(cfg, precise ? EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_NO_CACHE_TIME
+                                     : EVENT_BASE_FLAG_NO_CACHE_TIME);
   event_base* base = event_base_new_with_config(cfg);
   event_config_free(cfg);
   if (base == nullptr) throw std::runtime_error("event_base_new failed");
@@ -136,7 +138,7 @@ void FdWatcher::writeTrampoline(int, short, void* arg) {
 
 // -------------------------------------------------------------------- Timer
 
-Timer::Timer(Loop& loop, Callback cb) : cb_(std::move(cb)) {
+Timer::Timer(Loop& loop, Callback cb) : cb_(std::move(cb)), slack_(loop.timerSlack()) {
   ev_ = evtimer_new(loop.base(), &Timer::trampoline, this);
   if (ev_ == nullptr) throw std::runtime_error("evtimer_new failed");
 }
@@ -147,6 +149,7 @@ Timer::~Timer() {
 }
 
 void Timer::armMicros(std::chrono::microseconds d) {
+  if (d.count() > 0) d += slack_;
   timeval tv = toTimeval(d);
   event_add(ev_, &tv); // re-adding a pending timer replaces its deadline
 }
@@ -208,8 +211,20 @@ struct Loop::Posted {
   std::vector<std::function<void()>> queue;
 };
 
-Loop::Loop(const Clock& clock)
-    : clock_(clock), base_(newBase()), deferred_(new Deferred), posted_(new Posted) {
+namespace {
+std::chrono::microseconds coarseResolution() {
+  timespec ts{};
+  if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts) != 0) return std::chrono::milliseconds(10);
+  auto ns = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  // Plus a millisecond: epoll's timeout is in whole milliseconds.
+  return std::chrono::duration_cast<std::chrono::microseconds>(ns) + std::chrono::milliseconds(1);
+}
+} // namespace
+
+Loop::Loop(const Clock& clock, Timing timing)
+    : clock_(clock),
+      slack_(timing == Timing::Coarse ? coarseResolution() : std::chrono::microseconds(0)),
+      base_(newBase(timing == Timing::Precise)), deferred_(new Deferred), posted_(new Posted) {
   deferred_->ev = event_new(base_, -1, 0, &Loop::deferTrampoline, this);
   posted_->fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (posted_->fd >= 0)

@@ -70,6 +70,7 @@ private:
   static void trampoline(int, short, void* arg);
   Callback cb_;
   event* ev_ = nullptr;
+  std::chrono::microseconds slack_{0};
 };
 using TimerPtr = std::unique_ptr<Timer>;
 
@@ -91,7 +92,16 @@ using SignalWatcherPtr = std::unique_ptr<SignalWatcher>;
 
 class Loop {
 public:
-  explicit Loop(const Clock& clock = defaultClock());
+  // Precise: timers on CLOCK_MONOTONIC, sub-millisecond (a timerfd, re-armed
+  // at every loop turn: one more system call per turn). Coarse: timers on
+  // CLOCK_MONOTONIC_COARSE and epoll's millisecond timeout, no timerfd;
+  // every positive delay is lengthened by the coarse clock's resolution
+  // (a few ms), so a timer never fires early, only up to that much late.
+  // Right for a proxy's timeouts (HAProxy's are milliseconds), not for VRRP.
+  enum class Timing { Precise, Coarse };
+  explicit Loop(const Clock& clock = defaultClock(), Timing timing = Timing::Precise);
+  // What a Coarse loop adds to every positive timer delay (0 if Precise).
+  std::chrono::microseconds timerSlack() const { return slack_; }
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
@@ -120,6 +130,7 @@ private:
   static void deferTrampoline(int, short, void* arg);
   static void postTrampoline(int, short, void* arg);
   const Clock& clock_;
+  std::chrono::microseconds slack_{0};
   event_base* base_ = nullptr;
   struct Deferred;
   std::unique_ptr<Deferred> deferred_;

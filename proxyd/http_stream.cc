@@ -583,7 +583,7 @@ void HttpStream::replyH1Error(int parserStatus, const char* ts) {
 bool HttpStream::readInto(int fd, BufferPtr& buf, bool& eof, bool client, bool* filled) {
   if (filled) *filled = false;
   if (eof) return true;
-  if (!buf) buf = w_.buffers().take();
+  if (!buf) buf = client ? w_.buffers().take() : w_.responseBuffers().take();
   if (buf->writable() == 0) return true;
   size_t room = buf->writable();
   ssize_t n = ::recv(fd, buf->writePtr(), room, 0);
@@ -721,7 +721,7 @@ bool HttpStream::flushToClient() {
     }
     lastClient_ = Clock::now();
   }
-  if (sin_ && sin_->empty()) w_.buffers().give(std::move(sin_));
+  if (sin_ && sin_->empty()) w_.responseBuffers().give(std::move(sin_));
   return true;
 }
 
@@ -1022,7 +1022,7 @@ void HttpStream::dropServer(bool reusable, bool abortive) {
   serverEof_ = serverShut_ = false;
   sHead_.clear();
   respPending_ = 0;
-  w_.buffers().give(std::move(sin_));
+  w_.responseBuffers().give(std::move(sin_));
 }
 
 void HttpStream::parkServer() {
@@ -1030,7 +1030,7 @@ void HttpStream::parkServer() {
   serverEof_ = serverShut_ = false;
   sHead_.clear();
   respPending_ = 0;
-  w_.buffers().give(std::move(sin_));
+  w_.responseBuffers().give(std::move(sin_));
 }
 
 void HttpStream::releaseHeld(bool toPool) {
@@ -1141,7 +1141,7 @@ void HttpStream::finish(const char* ts, bool graceful) {
     cfd_ = -1;
   }
   w_.buffers().give(std::move(cin_));
-  w_.buffers().give(std::move(sin_));
+  w_.responseBuffers().give(std::move(sin_));
   d_.streamClosed(this, fe_);
 }
 

@@ -333,7 +333,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  common::Loop loop;
+  // Millisecond timers, as HAProxy's: no timerfd re-armed at every turn.
+  common::Loop loop(common::Loop::defaultClock(), common::Loop::Timing::Coarse);
   proxyd::RunOptions runOpts{!daemonize, args.quiet};
   auto current = std::make_unique<proxyd::Daemon>(loop, std::move(cfg), runOpts);
   proxyd::Daemon& d = *current;

@@ -9,8 +9,10 @@
 namespace proxyd {
 
 Worker::Worker(Daemon& d, int id, common::Loop* mainLoop)
-    : d_(d), id_(id), ownLoop_(id == 0 ? nullptr : std::make_unique<common::Loop>()),
-      loop_(id == 0 ? mainLoop : ownLoop_.get()), buffers_(16384),
+    : d_(d), id_(id), ownLoop_(id == 0 ? nullptr
+                        : std::make_unique<common::Loop>(common::Loop::defaultClock(),
+                                                         common::Loop::Timing::Coarse)),
+      loop_(id == 0 ? mainLoop : ownLoop_.get()), buffers_(16384), responseBuffers_(65536, 64),
       serverPool_(std::make_unique<ServerPool>(*loop_)), threadId_(std::this_thread::get_id()) {
   loop_->acceptPosts();
 }

@@ -39,7 +39,11 @@ public:
   int id() const { return id_; }
   Daemon& daemon() { return d_; }
   common::Loop& loop() { return *loop_; }
+  // tune.bufsize (16 KiB) buffers: TCP streams, HTTP requests.
   BufferPool& buffers() { return buffers_; }
+  // HTTP responses: 64 KiB, so a large body crosses in a quarter of the
+  // reads and writes (head limits stay tune.bufsize: the parser's).
+  BufferPool& responseBuffers() { return responseBuffers_; }
   ServerPool& serverPool() { return *serverPool_; }
 
   // True on the thread that runs this worker's loop.
@@ -71,6 +75,7 @@ private:
   std::unique_ptr<common::Loop> ownLoop_;
   common::Loop* loop_;
   BufferPool buffers_;
+  BufferPool responseBuffers_;
   std::unique_ptr<ServerPool> serverPool_;
   std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
   uint64_t nextSerial_ = 1;

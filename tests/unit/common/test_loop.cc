@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <string>
 #include <thread>
 #include <sys/socket.h>
@@ -279,7 +280,7 @@ TEST_CASE("post runs functions from other threads on the loop's thread, in order
   CHECK(std::count(ran.begin(), ran.end(), loopThread) == 1000);
 }
 
-TEST_CASE("post before acceptPosts waits; a loop taking posts runs until stop", "[loop]") {
+TEST_CASE("post before acceptPosts waits, and a loop taking posts runs until stop", "[loop]") {
   Loop loop;
   int n = 0;
   std::thread([&] { loop.post([&] { ++n; }); }).join();
@@ -291,6 +292,38 @@ TEST_CASE("post before acceptPosts waits; a loop taking posts runs until stop", 
   loop.run(); // the eventfd keeps it running until stop()
   CHECK(n == 1);
   CHECK_FALSE(stopper.armed());
+}
+
+TEST_CASE("A coarse loop's timers never fire early, a zero delay is not lengthened", "[loop]") {
+  Loop loop(Loop::defaultClock(), Loop::Timing::Coarse);
+  CHECK(loop.timerSlack() > 0us);
+  CHECK(loop.timerSlack() <= 20ms);
+  // Ten timers of 1..10 ms, each measured on the precise clock: none fires
+  // before its delay, none later than delay + slack + a loaded box's margin.
+  std::vector<std::chrono::steady_clock::duration> late(10);
+  std::vector<std::unique_ptr<Timer>> timers;
+  auto t0 = std::chrono::steady_clock::now();
+  int fired = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto delay = std::chrono::milliseconds(i + 1);
+    timers.push_back(std::make_unique<Timer>(loop, [&, i, delay] {
+      late[static_cast<size_t>(i)] = std::chrono::steady_clock::now() - t0 - delay;
+      ++fired;
+    }));
+    timers.back()->arm(delay);
+  }
+  REQUIRE(runUntil(loop, [&] { return fired == 10; }));
+  for (auto l : late) {
+    CHECK(l >= 0us);
+    CHECK(l <= loop.timerSlack() + 200ms);
+  }
+  // A zero delay is not lengthened: it runs on the next turn.
+  bool now = false;
+  Timer z(loop, [&] { now = true; });
+  z.arm(0ms);
+  loop.runOnce(false);
+  CHECK(now);
+  CHECK(Loop().timerSlack() == 0us); // precise loops add nothing
 }
 
 TEST_CASE("A re-deferring function does not starve timers", "[loop]") {
