@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit + integration (+ netns when
 # present) in a normal build, then the unit tests and the HTTP integration
-# tests once more under ASan+UBSan, then the fuzzers.
+# tests once more under ASan+UBSan, the tests that cross proxyd's worker
+# threads under ThreadSanitizer, then the fuzzers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/setup.sh
@@ -22,5 +23,14 @@ ctest --test-dir build-san -L unit -j"$jobs" --output-on-failure
 # UBSan report aborts it and fails the test.
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   ctest --test-dir build-san -R 'integration\.test_(http_|error_responses|log_format|reload)' \
+  --output-on-failure
+# proxyd's worker threads (nbthread) under ThreadSanitizer: the threads test
+# and the tests whose streams share queues, limits and servers across
+# threads, or reload; a data race aborts proxyd and fails the test.
+cmake -S . -B build-tsan -DTSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-tsan -j"$jobs" --target proxyd
+TSAN_OPTIONS=halt_on_error=1:abort_on_error=1 \
+  ctest --test-dir build-tsan \
+  -R 'integration\.test_(threads|tcp_limits|tcp_balance|http_reuse|http_proxy|http_persist|reload|admin_socket)' \
   --output-on-failure
 bash deploy/fuzz.sh
