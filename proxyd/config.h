@@ -235,6 +235,11 @@ struct ProxyConfig {
   // option http-no-delay: no MSG_MORE while a message is incomplete, so each
   // piece of a paused body leaves at once (interactive streams).
   bool httpNoDelay = false;
+  // option tcp-smart-accept (frontends): the kernel does not acknowledge the
+  // request by itself, the response carries the ACK (one segment less per
+  // connection). Unset: on in mode http, off in mode tcp, as HAProxy.
+  std::optional<bool> tcpSmartAccept;
+  bool smartAccept() const { return tcpSmartAccept.value_or(mode == Mode::Http); }
   bool httplogClf = false; // option httplog clf
   // `log-format FORMAT` as written (quotes and escapes resolved); set, it
   // replaces option tcplog/httplog (the last of these lines wins).

@@ -368,6 +368,7 @@ void emitOptions(YAML::Emitter& y, const ProxyConfig& px) {
   }
   y << YAML::Key << "http-server-close" << YAML::Value << px.httpServerClose;
   y << YAML::Key << "http-no-delay" << YAML::Value << px.httpNoDelay;
+  y << YAML::Key << "tcp-smart-accept" << YAML::Value << px.smartAccept();
   y << YAML::Key << "http-connection-mode" << YAML::Value << connModeName(px.httpConnMode);
   y << YAML::Key << "forwardfor" << YAML::Value << px.forwardFor;
   y << YAML::Key << "forwardfor-except" << YAML::Value

@@ -362,6 +362,11 @@ template <bool ProxyConfig::*field> void parseFlag(const ProxyLineCtx& c, size_t
   c.px.*field = !negate;
 }
 
+void parseTcpSmartAccept(const ProxyLineCtx& c, size_t arg, bool negate) {
+  if (!c.l.noMoreThan(arg, "option " + c.l.word(arg - 1))) return;
+  c.px.tcpSmartAccept = !negate;
+}
+
 // option forwardfor [except NET] [header NAME] [if-none], in any order
 // (HAProxy 2.6 resets all three on each line).
 void parseForwardFor(const ProxyLineCtx& c, size_t arg, bool) {
@@ -523,6 +528,7 @@ constexpr auto kProxyKeywords = std::to_array<ProxyKw>({
     {"option httpchk", BE, true, false, false, parseOptionHttpchk},
     {"option http-server-close", ANY, true, false, true, parseConnMode<HttpConnMode::ServerClose>},
     {"option http-no-delay", ANY, true, false, true, parseFlag<&ProxyConfig::httpNoDelay>},
+    {"option tcp-smart-accept", FE, true, false, true, parseTcpSmartAccept},
     {"option httpclose", ANY, true, false, true, parseConnMode<HttpConnMode::Close>},
     {"option http-keep-alive", ANY, true, false, true, parseConnMode<HttpConnMode::KeepAlive>},
     {"option forwardfor", ANY, true, false, false, parseForwardFor},

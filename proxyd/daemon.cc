@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -265,6 +266,11 @@ common::Result<bool> Daemon::bindAll(Daemon* previous) {
           return common::err("Starting frontend " + p.name + ": cannot bind socket (" +
                              fd.error() + ") [" + sa.str() + "]");
         }
+        // option tcp-smart-accept: accepted sockets inherit delayed-ACK
+        // mode, so the request is acknowledged by the response. Set either
+        // way: a socket shared from before a reload keeps its old setting.
+        int quickAck = p.smartAccept() ? 0 : 1;
+        setsockopt(fd.value(), IPPROTO_TCP, TCP_QUICKACK, &quickAck, sizeof quickAck);
         fe->listeners.push_back(std::make_unique<Listener>(*this, *workers_[0], *fe, fd.value(), sa));
         for (size_t w = 1; w < workers_.size(); ++w) {
           int dupFd = ::fcntl(fd.value(), F_DUPFD_CLOEXEC, 0);

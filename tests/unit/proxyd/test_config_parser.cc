@@ -171,6 +171,39 @@ TEST_CASE("each defaults section applies to the sections after it and starts fro
   CHECK_FALSE(b.timeouts.server.has_value());
 }
 
+TEST_CASE("option tcp-smart-accept: on in mode http, off in mode tcp, either way by option",
+          "[config][defaults]") {
+  auto o = parse(std::string(kTimeouts) + "frontend h\n"
+                                          "  mode http\n"
+                                          "  bind :80\n"
+                                          "frontend t\n"
+                                          "  mode tcp\n"
+                                          "  bind :81\n"
+                                          "frontend t2\n"
+                                          "  mode tcp\n"
+                                          "  bind :82\n"
+                                          "  option tcp-smart-accept\n"
+                                          "frontend h2\n"
+                                          "  mode http\n"
+                                          "  bind :83\n"
+                                          "  no option tcp-smart-accept\n");
+  REQUIRE(o.ok());
+  CHECK(proxy(o, "h", FE).smartAccept());
+  CHECK_FALSE(proxy(o, "t", FE).smartAccept());
+  CHECK(proxy(o, "t2", FE).smartAccept());
+  CHECK_FALSE(proxy(o, "h2", FE).smartAccept());
+  // From defaults, and refused with arguments.
+  auto d = parse(std::string(kTimeouts) + "  mode http\n"
+                                          "  no option tcp-smart-accept\n"
+                                          "frontend h\n"
+                                          "  bind :80\n");
+  REQUIRE(d.ok());
+  CHECK_FALSE(proxy(d, "h", FE).smartAccept());
+  CHECK_FALSE(parse(std::string(kTimeouts) + "frontend h\n  bind :80\n"
+                                             "  option tcp-smart-accept now\n")
+                  .ok());
+}
+
 TEST_CASE("a section overrides what defaults set", "[config][defaults]") {
   auto o = parse(std::string(kTimeouts) + "  option dontlognull\n"
                                           "  maxconn 3000\n"
