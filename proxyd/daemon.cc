@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -60,7 +61,18 @@ void Listener::onReadable() {
       if (e == EINTR || e == ECONNABORTED) continue;
       return; // EAGAIN, or EMFILE/ENFILE: try again on the next wake-up
     }
-    d_.onAccept(w_, fe_, fd, common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len));
+    auto peer = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
+    // Whichever thread woke first accepted: the connection goes to the
+    // least loaded worker (HAProxy also spreads accepted connections over
+    // its threads), so keep-alive clients do not pile up on one thread.
+    Worker& to = d_.leastLoaded(w_);
+    if (&to == &w_) {
+      d_.onAccept(w_, fe_, fd, peer);
+    } else {
+      Daemon& d = d_;
+      FrontendRt& fe = fe_;
+      to.post([&d, &to, &fe, fd, peer] { d.onAccept(to, fe, fd, peer); });
+    }
   }
 }
 
@@ -436,6 +448,25 @@ void Daemon::drained() {
   if (drainedDone_.exchange(true)) return;
   if (onDrained_) onDrained_();
   else loop_.stop();
+}
+
+Worker& Daemon::leastLoaded(Worker& self) {
+  // Keep the connection unless another worker has clearly fewer streams:
+  // a hand-over costs the other thread a wake-up.
+  int mine = self.load();
+  Worker* best = &self;
+  int bestLoad = mine;
+  for (auto& w : workers_)
+    if (int l = w->load(); l < bestLoad) {
+      best = w.get();
+      bestLoad = l;
+    }
+  if (best == &self || mine - bestLoad <= 1 + mine / 8) {
+    self.assigned();
+    return self;
+  }
+  best->assigned();
+  return *best;
 }
 
 bool Daemon::reserve(FrontendRt& fe) {

@@ -130,6 +130,9 @@ public:
   bool reserve(FrontendRt& fe);
   void release(FrontendRt& fe);
   void onAccept(Worker& w, FrontendRt& fe, int fd, const common::SockAddr& peer);
+  // The worker a connection accepted by `self` goes to (counted as its
+  // load at once): `self` unless another has clearly fewer streams.
+  Worker& leastLoaded(Worker& self);
   void streamClosed(Stream* s, FrontendRt& fe);
   int actconn() const { return actconn_; }
   int maxconn() const { return maxconn_; }

@@ -85,6 +85,7 @@ Stream* Worker::add(std::unique_ptr<Stream> s) {
 void Worker::remove(Stream* s) {
   // Destroy after the current callback unwinds: the stream's own watchers
   // may be the ones running.
+  load_.fetch_sub(1, std::memory_order_relaxed);
   loop_->defer([this, s, life = std::weak_ptr<char>(life_)] {
     if (life.lock()) streams_.erase(s);
   });

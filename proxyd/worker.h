@@ -16,6 +16,7 @@
 #include "proxyd/buffer.h"
 #include "proxyd/server_pool.h"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -68,6 +69,10 @@ public:
     for (auto& [p, s] : streams_) f(p);
   }
   void clearStreams();
+  // Streams assigned to this worker (including connections handed over and
+  // not started yet); read by other threads to spread new connections.
+  int load() const { return load_.load(std::memory_order_relaxed); }
+  void assigned() { load_.fetch_add(1, std::memory_order_relaxed); }
 
 private:
   Daemon& d_;
@@ -79,6 +84,7 @@ private:
   std::unique_ptr<ServerPool> serverPool_;
   std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
   uint64_t nextSerial_ = 1;
+  std::atomic<int> load_ = 0;
   std::thread thread_;
   std::thread::id threadId_;
   // Jobs posted to the main loop outlive a reloaded daemon: they check this.
