@@ -148,6 +148,25 @@ def is_listening(port: int) -> bool:
     return port in listening_ports()
 
 
+def admin_command(path: str, command: str, timeout: float = 2.0) -> str:
+    """One command on a stats socket (non-interactive mode: the proxy
+    answers and closes); the whole answer. A newline is added if missing."""
+    if not command.endswith("\n"):
+        command += "\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(command.encode())
+        out = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    return out.decode(errors="replace")
+
+
 def wait_until(pred: Callable[[], object], timeout: float, step: float = 0.02) -> bool:
     """Poll pred() until it is truthy or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout

@@ -17,34 +17,18 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import admin_command as admin  # noqa: E402
 from harness import TCP_DEFAULTS, Backend, Proxy, Skip, check, free_port, run_tests, wait_until  # noqa: E402
 
 HATOP = shutil.which("hatop")
 TMUX = shutil.which("tmux")
 REVERSE = "\x1b[7m"  # how hatop's cursor line (and its footer) is drawn
-
-
-def admin(path: str, cmd: str, timeout: float = 2.0) -> str:
-    """One command on the stats socket (non-interactive mode)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(path)
-        s.sendall(cmd.encode() + b"\n")
-        out = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-    return out.decode(errors="replace")
 
 
 def stat_status(path: str, px: str, sv: str) -> str:

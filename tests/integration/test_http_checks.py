@@ -13,11 +13,11 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import admin_command as cli  # noqa: E402
 from harness import (HTTP_DEFAULTS, Conn, HttpBackend, Proxy, check, free_port,  # noqa: E402
                      http_exchange, run_tests, wait_until)
 
@@ -281,23 +281,6 @@ def stats_socket():
         yield os.path.join(d, "admin.sock")
     finally:
         shutil.rmtree(d, ignore_errors=True)
-
-
-def cli(path: str, command: str) -> str:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(2.0)
-    try:
-        s.connect(path)
-        s.sendall(command.encode() + b"\n")
-        out = b""
-        for _ in range(1000):
-            d = s.recv(65536)
-            if not d:
-                break
-            out += d
-        return out.decode()
-    finally:
-        s.close()
 
 
 def stat_rows(path: str) -> dict:

@@ -19,6 +19,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (TCP_DEFAULTS, Backend, Conn, Proxy, check, free_port,  # noqa: E402
                      is_listening, run_tests, skip_if_haproxy, wait_until)
+from harness import admin_command as cli  # noqa: E402
 from harness import ask as ask_tcp  # noqa: E402
 
 
@@ -72,21 +73,6 @@ class Hammer:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._t.join(timeout=5)
-
-
-def cli(sock: str, line: str, timeout: float = 2.0) -> str:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(sock)
-        s.sendall(line.encode())
-        out = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            d = s.recv(65536)
-            if not d:
-                break
-            out += d
-        return out.decode(errors="replace")
 
 
 @contextlib.contextmanager

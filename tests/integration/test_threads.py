@@ -25,6 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (HTTP_DEFAULTS, TCP_DEFAULTS, Backend, Conn, HttpBackend, Proxy,  # noqa: E402
                      check, free_port, is_haproxy, read_response, run_tests, wait_until)
+from harness import admin_command as cli  # noqa: E402
 from harness import ask as ask_tcp  # noqa: E402
 
 NBTHREAD = 4
@@ -33,22 +34,6 @@ NBTHREAD = 4
 def global_section(*extra: str, maxconn: int = 1000) -> str:
     return "".join(["global\n", f"    maxconn {maxconn}\n", f"    nbthread {NBTHREAD}\n"]
                    + [f"    {e}\n" for e in extra])
-
-
-def cli(sock: str, line: str, timeout: float = 2.0) -> str:
-    """One command on a stats socket; the whole answer (until the close)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(sock)
-        s.sendall(line.encode())
-        out = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            d = s.recv(65536)
-            if not d:
-                break
-            out += d
-        return out.decode(errors="replace")
 
 
 @contextlib.contextmanager
