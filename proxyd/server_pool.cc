@@ -246,21 +246,13 @@ void ServerConnector::connectTo(size_t server) {
   closeSock();
   int own = !fresh_ && ownIdle_ ? ownIdle_(server) : -1;
   if (own >= 0) {
-    reused_ = true;
-    tc_ = 0;
-    phase_ = Phase::Idle;
-    timer_->cancel();
-    connected_(own);
+    handOver(own, true);
     return;
   }
   if (allowPool_ && !fresh_) {
     int fd = wk_.serverPool().take(be_->index(), server, &w_);
     if (fd >= 0) {
-      reused_ = true;
-      tc_ = 0;
-      phase_ = Phase::Idle;
-      timer_->cancel();
-      connected_(fd);
+      handOver(fd, true);
       return;
     }
   }
@@ -283,13 +275,9 @@ void ServerConnector::connectTo(size_t server) {
     // saves registering for writability, a loop turn and two epoll changes.
     rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len);
     if (rc == 0 || errno == EISCONN) {
-      tc_ = msSince(connectAt_);
-      timer_->cancel();
       int fd = fd_;
       fd_ = -1;
-      phase_ = Phase::Idle;
-      fresh_ = false;
-      connected_(fd);
+      handOver(fd, false);
       return;
     }
     if (rc < 0 && errno == EALREADY) errno = EINPROGRESS;
@@ -320,16 +308,27 @@ void ServerConnector::connectTo(size_t server) {
     timer_->cancel();
 }
 
+// A connection is ready: the owner gets it. `reused`: an idle one (the
+// owner's or the pool's), no connect time.
+void ServerConnector::handOver(int fd, bool reused) {
+  if (reused) {
+    reused_ = true;
+    tc_ = 0;
+  } else {
+    tc_ = msSince(connectAt_);
+    fresh_ = false;
+  }
+  phase_ = Phase::Idle;
+  timer_->cancel();
+  connected_(fd);
+}
+
 void ServerConnector::onConnectResult(int err, bool timedOut) {
   if (phase_ != Phase::Connecting) return;
   if (err == 0 && !timedOut) {
-    tc_ = msSince(connectAt_);
-    timer_->cancel();
     int fd = fd_;
     fd_ = -1;
-    phase_ = Phase::Idle;
-    fresh_ = false;
-    connected_(fd); // may take the watcher (takeWatcher)
+    handOver(fd, false); // the owner may take the watcher (takeWatcher)
     retire(wk_.loop(), w_);
     return;
   }

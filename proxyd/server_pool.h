@@ -129,6 +129,7 @@ private:
   // Holds a slot of `server` (connStarted), once.
   void takeSlot(size_t server);
   void connectTo(size_t server);
+  void handOver(int fd, bool reused);
   void onConnectResult(int err, bool timedOut);
   void onTimer();
   void closeSock();
