@@ -30,7 +30,7 @@
 
 namespace {
 
-constexpr const char* kVersion = "proxyd 0.1 (HAProxy 2.6 configuration dialect, TCP mode)";
+constexpr const char* kVersion = "proxyd 0.1 (HAProxy 2.6 configuration dialect, TCP and HTTP modes)";
 
 struct Args {
   std::vector<std::string> files;

@@ -129,6 +129,16 @@ def test_unknown_keyword_message_says_unsupported_keyword():
         check("unsupported keyword 'frobnicate'" in r.stdout, f"message: {r.stdout}")
 
 
+def test_version_names_the_modes_proxyd_serves():
+    # -v/-vv once said "TCP mode" long after mode http landed.
+    skip_if_haproxy("proxyd's own version line")
+    for flag in ("-v", "-vv"):
+        r = subprocess.run([PROXYD, flag], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=10)
+        check(r.returncode == 0, f"{flag} exited {r.returncode}")
+        check("HTTP" in r.stdout and "TCP" in r.stdout, f"{flag} printed {r.stdout!r}")
+
+
 def test_invalid_config_never_opens_a_listener():
     port = free_port()
     with tempfile.TemporaryDirectory() as d:
