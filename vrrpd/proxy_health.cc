@@ -66,16 +66,27 @@ std::optional<HealthLine> parseHealthLine(std::string_view line) {
   return h;
 }
 
+std::string cliWord(std::string_view word) {
+  std::string out;
+  out.reserve(word.size());
+  for (char c : word) {
+    if (c == ';' || c == '\\' || c == ' ' || c == '\t') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') c = '?';
+    out += c;
+  }
+  return out;
+}
+
 std::string watchCommand(const std::string& backend, std::chrono::microseconds heartbeat) {
   long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat).count();
   ms = std::clamp<long long>(ms, 10, 3600000);
   std::string c = "watch health";
-  if (!backend.empty()) c += " backend " + backend;
+  if (!backend.empty()) c += " backend " + cliWord(backend);
   return c + " heartbeat " + std::to_string(ms) + "\n";
 }
 
 std::string setVrrpCommand(const std::string& instance, const std::string& state, int priority) {
-  return "set vrrp " + instance + " " + state + " " + std::to_string(priority) + "\n";
+  return "set vrrp " + cliWord(instance) + " " + state + " " + std::to_string(priority) + "\n";
 }
 
 ProxyHealth::ProxyHealth(int rise, int fall, Micros heartbeat)

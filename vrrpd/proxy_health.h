@@ -42,9 +42,17 @@ struct HealthLine {
 // not a health line.
 std::optional<HealthLine> parseHealthLine(std::string_view line);
 
+// One word of a command line for proxyd's CLI (HAProxy's rules): `;` would
+// end the command, space and tab would split the word and `\` escapes, so
+// each of them is preceded by a `\`. A newline or other control character
+// cannot be carried by the CLI at all and becomes `?` (keepalived names never
+// hold one; the line must stay one line).
+std::string cliWord(std::string_view word);
+
 // The command that starts the stream.
 std::string watchCommand(const std::string& backend, std::chrono::microseconds heartbeat);
-// `set vrrp INST STATE PRIO`, with the line end.
+// `set vrrp INST STATE PRIO`, with the line end; INST through cliWord()
+// (a keepalived instance name may hold `;`, `\` or, quoted, a space).
 std::string setVrrpCommand(const std::string& instance, const std::string& state, int priority);
 
 class ProxyHealth {

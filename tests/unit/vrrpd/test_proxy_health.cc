@@ -54,6 +54,18 @@ TEST_CASE("commands sent to proxyd", "[proxy_health]") {
   CHECK(setVrrpCommand("VI_1", "MASTER", 102) == "set vrrp VI_1 MASTER 102\n");
 }
 
+TEST_CASE("instance names reach proxyd's CLI as one word", "[proxy_health]") {
+  // `;` would start a second command, `\\` escape the next character and a
+  // space split the word: each is escaped as HAProxy's CLI expects.
+  CHECK(setVrrpCommand("VI_1;shutdown sessions", "MASTER", 100) ==
+        "set vrrp VI_1\\;shutdown\\ sessions MASTER 100\n");
+  CHECK(setVrrpCommand("a\\b", "BACKUP", 50) == "set vrrp a\\\\b BACKUP 50\n");
+  CHECK(setVrrpCommand("tab\tname", "FAULT", 0) == "set vrrp tab\\\tname FAULT 0\n");
+  // A line end can never be carried: the command stays one line.
+  CHECK(setVrrpCommand("x\ny", "MASTER", 1) == "set vrrp x?y MASTER 1\n");
+  CHECK(watchCommand("a;b", 1s) == "watch health backend a\\;b heartbeat 1000\n");
+}
+
 TEST_CASE("INIT until the first line, an ok line makes it OK with rise 1", "[proxy_health]") {
   ProxyHealth h(1, 1, 200ms);
   CHECK(h.status() == Ts::Init);
