@@ -212,13 +212,14 @@ def test_pidfile_symlink_is_refused():
             f.write("keep me\n")
         pid = os.path.join(tmp, "x.pid")
         os.symlink(target, pid)
-        p = subprocess.Popen(["unshare", "-n", VRRPD, "-n", "-l", "-D", "-p", pid, "-f", cfg],
+        p = subprocess.Popen(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+                              VRRPD, "-n", "-l", "-D", "-p", pid, "-f", cfg],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
         try:
             out, _ = p.communicate(timeout=5)
         except subprocess.TimeoutExpired:
-            p.kill()  # unshare execs vrrpd: this is its pid
+            p.kill()  # unshare and sh exec vrrpd: this is its pid
             out, _ = p.communicate(timeout=5)
         check(p.returncode not in (0, None, -9), f"vrrpd ran with a symlinked pidfile ({p.returncode})")
         check(open(target).read() == "keep me\n", "vrrpd wrote through the symlink")
