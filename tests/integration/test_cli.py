@@ -200,6 +200,29 @@ def test_daemon_mode_detaches_and_writes_pidfile():
                 stop_pid(pid)
 
 
+def test_pidfile_symlink_is_refused():
+    # A symlink planted at the pidfile path must not make proxyd (root) write
+    # through it: it refuses to start, says why, and the target is untouched.
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        path = write(d, good_config(port))
+        target = os.path.join(d, "precious")
+        with open(target, "w") as f:
+            f.write("keep me\n")
+        pidfile = os.path.join(d, "proxy.pid")
+        os.symlink(target, pidfile)
+        p = subprocess.Popen([PROXYD, "-db", "-p", pidfile, "-f", path], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            out, _ = p.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate(timeout=5)
+        check(p.returncode not in (0, None, -9), f"proxyd ran with a symlinked pidfile ({p.returncode})")
+        check(open(target).read() == "keep me\n", "proxyd wrote through the symlink")
+        check("symbolic link" in out, "no clear reason given:\n" + out)
+
+
 def test_user_group_and_chroot_are_applied_after_binding():
     # global user/group/chroot: the process binds first (as root), then
     # enters the chroot and drops privileges, and still serves.
