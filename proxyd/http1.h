@@ -101,7 +101,11 @@ struct Message {
   int versionMajor = 1;
   int versionMinor = 1;
 
-  std::vector<Header> headers; // in order, duplicates kept
+  // In order, duplicates kept (but a request's repeated Host equal to the
+  // first is dropped). A request with an absolute- or authority-form target
+  // and no Host gets one made from the authority, at the end: one field more
+  // than Limits::maxHeaders is then possible.
+  std::vector<Header> headers;
 
   Framing framing = Framing::None;
   std::uint64_t contentLength = 0; // when framing == ContentLength
