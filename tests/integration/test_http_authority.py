@@ -14,6 +14,7 @@ backend. The parts where proxyd is stricter than HAProxy (it adds Host from
 an absolute-form target that came without one; it refuses an empty host)
 are skipped against HAProxy."""
 
+import contextlib
 import os
 import sys
 import time
@@ -38,16 +39,17 @@ class Setup:
     """One proxy with its two backends for a whole test."""
 
     def __enter__(self):
-        self.public = HttpBackend("public").start()
-        self.internal = HttpBackend("internal").start()
-        self.port = free_port()
-        self.proxy = Proxy(config(self.port, self.public.port, self.internal.port)).start()
+        with contextlib.ExitStack() as stack:  # stops what started if a later start fails
+            self.public = stack.enter_context(HttpBackend("public"))
+            self.internal = stack.enter_context(HttpBackend("internal"))
+            self.port = free_port()
+            self.proxy = stack.enter_context(
+                Proxy(config(self.port, self.public.port, self.internal.port)))
+            self._stack = stack.pop_all()
         return self
 
     def __exit__(self, *exc):
-        self.proxy.stop()
-        self.public.stop()
-        self.internal.stop()
+        self._stack.close()
 
     def send(self, raw: bytes):
         """Returns (status line, requests that reached either backend)."""
