@@ -545,6 +545,18 @@ def test_output_held_back_is_all_delivered_once_the_client_reads():
         check(out.count("The following commands are valid at this level:\n") == n,
               f"{out.count('The following commands')} help answers of {n}")
         check(out.endswith("\n> user\n\n> "), f"the last answer comes last: {out[-40:]!r}")
+        # One-shot, the client closing its side at once: every line still runs.
+        c = Cli(socks["user"], timeout=5.0)
+        try:
+            c.send("help\n" * n + "show cli level\n")
+            c.s.shutdown(socket.SHUT_WR)
+            time.sleep(0.5)
+            out = c.read_all(timeout=10.0)
+        finally:
+            c.close()
+        check(out.count("The following commands are valid at this level:\n") == n,
+              f"one-shot: {out.count('The following commands')} help answers of {n}")
+        check(out.endswith("\nuser\n\n"), f"one-shot: the last answer comes last: {out[-40:]!r}")
 
 
 def test_command_line_longer_than_haproxys_buffer_is_not_run():
