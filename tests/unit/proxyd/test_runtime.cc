@@ -499,11 +499,11 @@ TEST_CASE("a command line ends at the first newline not escaped by a backslash",
   CHECK(findLineEnd("show info") == npos);
   CHECK(findLineEnd("show info\nquit\n") == 9);
   CHECK(findLineEnd("\n") == 0);
-  CHECK(findLineEnd("a\\\nb\n") == 4);      // a\ LF b LF: one line
-  CHECK(findLineEnd("a\\\\\nb\n") == 3);    // a\\ LF: the backslash is escaped
-  CHECK(findLineEnd("a\\\\\\\nb\n") == 6);  // a\\\ LF: odd again
-  CHECK(findLineEnd("a\\\n") == npos);      // continued, not complete yet
-  CHECK(kMaxCommandLine == 16384 - 1024);   // HAProxy's tune.bufsize less maxrewrite
+  CHECK(findLineEnd("a\\\nb\n") == 4);     // a\ LF b LF: one line
+  CHECK(findLineEnd("a\\\\\nb\n") == 3);   // a\\ LF: the backslash is escaped
+  CHECK(findLineEnd("a\\\\\\\nb\n") == 6); // a\\\ LF: odd again
+  CHECK(findLineEnd("a\\\n") == npos);     // continued, not complete yet
+  CHECK(kMaxCommandLine == 16384 - 1024);  // HAProxy's tune.bufsize less maxrewrite
 }
 
 TEST_CASE("a unix socket's temporary name is beside it and fits a sockaddr_un", "[runtime]") {
@@ -529,8 +529,8 @@ TEST_CASE("set vrrp refuses bad instance names and caps the number of instances"
         "Instance name must not contain control characters.\n\n");
   CHECK(run(ctl, "set vrrp " + std::string(kMaxVrrpName, 'v') + " MASTER 1", Level::Operator) ==
         "\n");
-  CHECK(run(ctl, "set vrrp " + std::string(kMaxVrrpName + 1, 'v') + " MASTER 1",
-            Level::Operator) == "Instance name too long (at most 128 bytes).\n\n");
+  CHECK(run(ctl, "set vrrp " + std::string(kMaxVrrpName + 1, 'v') + " MASTER 1", Level::Operator) ==
+        "Instance name too long (at most 128 bytes).\n\n");
   CHECK(ctl.log.size() == 2);
 
   std::vector<VrrpView> table;
