@@ -16,8 +16,19 @@ using runtime::HealthEvent;
 using runtime::HealthSummary;
 
 namespace {
-constexpr size_t kMaxLine = 64 * 1024;    // a longer line closes the session
-constexpr size_t kMaxPending = 256 * 1024; // output a reader does not take
+// A command line longer than HAProxy's (runtime::kMaxCommandLine) is never
+// run: HAProxy stops reading such a session for good; we close it once the
+// output already due is written.
+constexpr size_t kMaxLine = runtime::kMaxCommandLine;
+// While this much output waits for a client that does not read, no further
+// command is run and the socket is not read (HAProxy stops at about its
+// buffers' worth too); both resume as the client drains the output. So a
+// session holds at most this plus one read burst of input plus one
+// command's output.
+constexpr size_t kPauseOutput = 64 * 1024;
+// A watcher that lets this much pile up is dropped: it is stuck, and a
+// heartbeat stream has nothing to pause.
+constexpr size_t kMaxWatchPending = 256 * 1024;
 constexpr int kAcceptBatch = 16;
 } // namespace
 
@@ -69,16 +80,23 @@ AdminServer::~AdminServer() {
   conns_.clear();
   lw_.reset();
   if (lfd_ >= 0) ::close(lfd_);
-  if (unlinkOnClose_) ::unlink(spec_.path.c_str());
+  // Only our own socket: another process (a second proxyd on the same
+  // configuration) may have replaced the file since.
+  struct stat st;
+  if (unlinkOnClose_ && ::lstat(spec_.path.c_str(), &st) == 0 && st.st_dev == sockDev_ &&
+      st.st_ino == sockIno_)
+    ::unlink(spec_.path.c_str());
 }
 
 common::Result<bool> AdminServer::listen() {
   std::string what = spec_.tcp ? spec_.tcp->str() : spec_.path;
+  std::string tmp; // the unix socket's temporary name, removed on failure
   auto fail = [&](const char* step) {
     std::string msg = std::string("cannot ") + step + " admin socket '" + what +
                       "': " + std::strerror(errno);
     if (lfd_ >= 0) ::close(lfd_);
     lfd_ = -1;
+    if (!tmp.empty()) ::unlink(tmp.c_str());
     return common::err(msg);
   };
   int family = spec_.tcp ? spec_.tcp->family() : AF_UNIX;
@@ -93,20 +111,40 @@ common::Result<bool> AdminServer::listen() {
     socklen_t len = sizeof ss;
     if (::getsockname(lfd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
       boundPort_ = common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len).port();
+    if (::listen(lfd_, 64) < 0) return fail("listen on");
   } else {
+    // As HAProxy: bound under a temporary name in the same directory, given
+    // its mode, listening, and only then renamed over the path. No client
+    // ever reaches a socket with the umask's mode, the path never goes
+    // missing across a restart, and a stale socket is replaced atomically.
+    // Anything but a socket at the path is left alone (bind fails).
+    struct stat st;
+    if (::lstat(spec_.path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+      errno = EADDRINUSE;
+      return fail("bind");
+    }
+    std::string name =
+        runtime::socketTempName(spec_.path, ::getpid(), sizeof(sockaddr_un{}.sun_path));
+    if (name.empty()) {
+      errno = ENAMETOOLONG;
+      return fail("bind");
+    }
+    ::unlink(name.c_str()); // left over by a crashed process of this pid
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
-    std::strncpy(sun.sun_path, spec_.path.c_str(), sizeof sun.sun_path - 1);
-    // A stale socket from a previous run is replaced, as HAProxy does;
-    // anything else at that path is left alone (bind fails).
-    struct stat st;
-    if (::lstat(spec_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
-      ::unlink(spec_.path.c_str());
+    std::memcpy(sun.sun_path, name.c_str(), name.size() + 1);
     if (::bind(lfd_, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) < 0) return fail("bind");
-    unlinkOnClose_ = true;
-    if (spec_.mode && ::chmod(spec_.path.c_str(), spec_.mode) < 0) return fail("chmod");
+    tmp = name;
+    if (spec_.mode && ::chmod(tmp.c_str(), spec_.mode) < 0) return fail("chmod");
+    if (::listen(lfd_, 64) < 0) return fail("listen on");
+    if (::rename(tmp.c_str(), spec_.path.c_str()) < 0) return fail("bind");
+    tmp.clear();
+    if (::lstat(spec_.path.c_str(), &st) == 0) {
+      sockDev_ = st.st_dev;
+      sockIno_ = st.st_ino;
+      unlinkOnClose_ = true;
+    }
   }
-  if (::listen(lfd_, 64) < 0) return fail("listen on");
   lw_ = std::make_unique<common::FdWatcher>(loop_, lfd_, [this](unsigned) { onAccept(); });
   lw_->want(common::FdWatcher::Read);
   return true;
@@ -143,7 +181,13 @@ void AdminServer::armIdle(Conn* c) {
 }
 
 void AdminServer::onEvent(Conn* c, unsigned ready) {
-  if (ready & common::FdWatcher::Write) flush(c);
+  if (ready & common::FdWatcher::Write) {
+    size_t before = c->out.size();
+    flush(c);
+    if (c->closed) return;
+    if (c->out.size() < before) armIdle(c); // a client that reads is not idle
+    if (before >= kPauseOutput && c->out.size() < kPauseOutput) process(c); // drained: resume
+  }
   if (!c->closed && (ready & common::FdWatcher::Read)) readInput(c);
 }
 
@@ -156,38 +200,43 @@ void AdminServer::readInput(Conn* c) {
       if (static_cast<size_t>(n) < sizeof buf) break;
       continue;
     }
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      c->peerEof = true;
-      c->w->want(c->out.empty() ? 0u : unsigned{common::FdWatcher::Write});
-    }
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) c->peerEof = true;
     break;
   }
   armIdle(c);
+  process(c);
+}
+
+void AdminServer::process(Conn* c) {
   runLines(c);
   if (c->closed) return;
-  if (c->peerEof) {
-    // Whatever complete lines came were run; the rest is dropped.
+  // After the peer's EOF, whatever complete lines came are run (once the
+  // output drains, if it must); a last line without its "\n" is dropped.
+  if (c->peerEof && !c->closing && !paused(c) &&
+      (c->watch || runtime::findLineEnd(c->in) == std::string::npos))
     c->closing = true;
-    flush(c);
-  }
+  flush(c);
+}
+
+bool AdminServer::paused(const Conn* c) const {
+  return !c->watch && c->out.size() >= kPauseOutput;
 }
 
 void AdminServer::runLines(Conn* c) {
-  while (!c->closing && !c->closed) {
-    size_t nl = c->in.find('\n');
-    if (nl == std::string::npos) {
-      if (c->in.size() > kMaxLine) closeConn(c);
+  while (!c->closing && !c->closed && !paused(c)) {
+    size_t nl = runtime::findLineEnd(c->in);
+    if (nl == std::string::npos ? c->in.size() >= kMaxLine : nl >= kMaxLine) {
+      c->in.clear(); // HAProxy would never run it; we hang up
+      c->closing = true;
       return;
     }
+    if (nl == std::string::npos) return;
     std::string line = c->in.substr(0, nl);
     c->in.erase(0, nl + 1);
     if (c->watch) {
       std::string_view l(line);
       if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-      if (l == "quit") {
-        c->closing = true;
-        flush(c);
-      }
+      if (l == "quit") c->closing = true;
       continue;
     }
     runtime::LineResult r = c->session.handleLine(line, !c->in.empty());
@@ -235,13 +284,16 @@ void AdminServer::notifyHealthChanged() {
 void AdminServer::send(Conn* c, const std::string& bytes) {
   if (c->closed) return;
   c->out += bytes;
-  if (c->out.size() > kMaxPending && c->watch) { // a watcher that does not read
+  if (c->watch && c->out.size() > kMaxWatchPending) { // a watcher that does not read
     closeConn(c);
     return;
   }
   flush(c);
 }
 
+// Writes what the socket takes, closes a session that is done, and sets the
+// events wanted: Write while output waits, Read unless the peer has closed,
+// the session is closing, or it is paused on a client that does not read.
 void AdminServer::flush(Conn* c) {
   while (!c->out.empty()) {
     ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
@@ -249,19 +301,18 @@ void AdminServer::flush(Conn* c) {
       c->out.erase(0, static_cast<size_t>(n));
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      c->w->want(common::FdWatcher::Write | (c->peerEof ? 0u : unsigned{common::FdWatcher::Read}));
-      return;
-    }
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     closeConn(c); // the peer is gone
     return;
   }
-  if (c->closing) {
+  if (c->out.empty() && c->closing) {
     closeConn(c);
     return;
   }
-  c->w->want(c->peerEof ? 0u : unsigned{common::FdWatcher::Read});
+  unsigned want = c->out.empty() ? 0u : unsigned{common::FdWatcher::Write};
+  if (!c->peerEof && !c->closing && !paused(c)) want |= common::FdWatcher::Read;
+  c->w->want(want);
 }
 
 void AdminServer::closeConn(Conn* c) {

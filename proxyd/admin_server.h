@@ -11,6 +11,12 @@
 //    lines: one at once, one on each change (notifyHealthChanged()), and one
 //    at least every heartbeat. Input on it is ignored except `quit`.
 // A line without its "\n" when the peer closes is dropped, as HAProxy does.
+// Bounded per session, as HAProxy: a command line has at most
+// runtime::kMaxCommandLine bytes (a longer one closes the session), and while
+// a client leaves output unread no further command runs and nothing more is
+// read from it (a watcher that does not read is dropped).
+// A unix socket is bound under a temporary name, given its mode and renamed
+// over the path (runtime::socketTempName), as HAProxy does.
 #include "common/clock.h"
 #include "common/loop.h"
 #include "common/result.h"
@@ -21,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 
 namespace proxyd {
 
@@ -63,6 +70,8 @@ private:
   void onAccept();
   void onEvent(Conn* c, unsigned ready);
   void readInput(Conn* c);
+  void process(Conn* c);
+  bool paused(const Conn* c) const;
   void runLines(Conn* c);
   void startWatch(Conn* c, const runtime::WatchRequest& w);
   void watchTick(Conn* c, bool heartbeat);
@@ -76,6 +85,8 @@ private:
   AdminSocketSpec spec_;
   int lfd_ = -1;
   bool unlinkOnClose_ = false;
+  dev_t sockDev_ = 0; // the unix socket file we made (unlinked at the end
+  ino_t sockIno_ = 0; // only if the path still names it)
   uint16_t boundPort_ = 0;
   common::FdWatcherPtr lw_;
   std::map<Conn*, std::unique_ptr<Conn>> conns_;

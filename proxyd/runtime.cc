@@ -613,8 +613,8 @@ std::vector<std::vector<std::string>> splitCommands(std::string_view line) {
   };
   for (size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
-    if (c == '\\' && i + 1 < line.size()) {
-      word += line[++i];
+    if (c == '\\') { // a trailing lone backslash is dropped, as HAProxy does
+      if (i + 1 < line.size()) word += line[++i];
       inWord = true;
     } else if (c == ';') {
       endWord();
@@ -628,6 +628,39 @@ std::vector<std::vector<std::string>> splitCommands(std::string_view line) {
   }
   endWord();
   return cmds;
+}
+
+size_t findLineEnd(std::string_view buf) {
+  size_t backslashes = 0;
+  for (size_t i = 0; i < buf.size(); ++i) {
+    if (buf[i] == '\n' && backslashes % 2 == 0) return i;
+    backslashes = buf[i] == '\\' ? backslashes + 1 : 0;
+  }
+  return std::string_view::npos;
+}
+
+std::string socketTempName(std::string_view path, long pid, size_t maxLen) {
+  std::string suffix = "." + std::to_string(pid) + ".tmp";
+  std::string name = std::string(path) + suffix;
+  if (name.size() < maxLen) return name;
+  size_t slash = path.rfind('/');
+  name =
+      (slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash + 1))) +
+      suffix;
+  return name.size() < maxLen ? name : std::string();
+}
+
+std::string recordVrrp(std::vector<VrrpView>& table, const VrrpView& v) {
+  for (auto& x : table) {
+    if (x.instance == v.instance) {
+      x = v;
+      return "";
+    }
+  }
+  if (table.size() >= kMaxVrrpInstances)
+    return "Too many VRRP instances (at most " + std::to_string(kMaxVrrpInstances) + ").\n";
+  table.push_back(v);
+  return "";
 }
 
 namespace {
@@ -1033,7 +1066,15 @@ CliSession::Flow CliSession::runCommand(const std::vector<std::string>& a, std::
     long prio = -1;
     std::string rest;
     bool prioOk = leadingInt(argAt(a, 4), prio, rest) && rest.empty() && prio >= 0 && prio <= 255;
-    if (v.instance.empty() || a.size() < 5) out = "Require 'set vrrp <inst> <state> <prio>'.\n";
+    if (v.instance.empty() || a.size() < 5)
+      out = "Require 'set vrrp <inst> <state> <prio>'.\n";
+    else if (v.instance.size() > kMaxVrrpName)
+      out = "Instance name too long (at most " + std::to_string(kMaxVrrpName) + " bytes).\n";
+    else if (std::any_of(v.instance.begin(), v.instance.end(), [](char ch) {
+               auto u = static_cast<unsigned char>(ch);
+               return u < 0x20 || u == 0x7f;
+             }))
+      out = "Instance name must not contain control characters.\n";
     else if (v.state != "MASTER" && v.state != "BACKUP" && v.state != "FAULT" &&
              v.state != "INIT" && v.state != "STOP")
       out = "State must be one of MASTER, BACKUP, FAULT, INIT, STOP.\n";

@@ -275,9 +275,43 @@ private:
 };
 
 // Splits a line into commands at unescaped ';' and each command into words
-// (blanks separate; a backslash makes the next character literal). Exposed
-// for tests.
+// (blanks separate; a backslash makes the next character literal, be it ';',
+// a blank, a backslash or a newline, and is itself dropped), as HAProxy
+// 2.6's CLI does. Exposed for tests.
 std::vector<std::vector<std::string>> splitCommands(std::string_view line);
+
+// ---- the line protocol's limits (HAProxy 2.6's) ---------------------------
+
+// HAProxy reads a command line into one buffer, tune.bufsize (16384) less
+// its reserve (1024): a longer line, "\n" included, is never run (HAProxy
+// stops reading that session; the admin server closes it).
+inline constexpr size_t kMaxCommandLine = 15360;
+
+// The index of the "\n" that ends the first command line of `buf`, or npos
+// while that line is incomplete. A "\n" after an odd run of backslashes is
+// escaped: the command goes on past it, with a newline in the word, as in
+// HAProxy 2.6: "a\<LF>b<LF>" is one line and one word "a<LF>b";
+// "a\\<LF>" is a line whose word is "a\".
+size_t findLineEnd(std::string_view buf);
+
+// The name a unix stats socket is bound under before it is renamed over
+// `path` once its mode is set (HAProxy's "<path>.<pid>.tmp", in the same
+// directory so that rename() is atomic). When that name does not fit a
+// sockaddr_un (`maxLen` bytes with the NUL), "<dir>/.<pid>.tmp"; empty when
+// even that does not fit.
+std::string socketTempName(std::string_view path, long pid, size_t maxLen = 108);
+
+// ---- set vrrp (ours) -----------------------------------------------------
+
+// At most this many VRRP instances are recorded (`set vrrp` for a new name
+// beyond it is refused), and an instance name has at most kMaxVrrpName
+// bytes and no control character.
+inline constexpr size_t kMaxVrrpInstances = 256;
+inline constexpr size_t kMaxVrrpName = 128;
+
+// Records `v` in `table` (replacing the entry of the same instance name).
+// Empty on success, else the error text to print.
+std::string recordVrrp(std::vector<VrrpView>& table, const VrrpView& v);
 
 // The help text ("The following commands are valid at this level:\n...").
 std::string helpText(const std::vector<std::string>& filter = {});

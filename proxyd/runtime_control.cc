@@ -306,14 +306,7 @@ void DaemonControl::clearCounters(bool all) {
 }
 
 std::string DaemonControl::setVrrp(const runtime::VrrpView& v) {
-  for (auto& x : vrrp_) {
-    if (x.instance == v.instance) {
-      x = v;
-      return "";
-    }
-  }
-  vrrp_.push_back(v);
-  return "";
+  return runtime::recordVrrp(vrrp_, v);
 }
 
 } // namespace proxyd

@@ -9,13 +9,15 @@ proxyd, whose daemon serves the sockets."""
 import contextlib
 import os
 import socket
+import stat
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (TCP_DEFAULTS, Backend, Conn, Proxy, check, counts, free_port,  # noqa: E402
-                     run_tests, skip_if_haproxy, wait_until)
+                     is_haproxy, rss_kib, run_tests, skip_if_haproxy, wait_until)
+from harness import admin_command  # noqa: E402
 from harness import ask as ask_tcp  # noqa: E402
 
 # HAProxy 2.6's `show stat` header line (proxyd's runtime.cc holds the same).
@@ -485,6 +487,207 @@ def test_proxyd_watch_health_and_vrrp():
             check(line == "health ok backend=app active=1/2 backup=0/1 event=change\n", f"change: {line!r}")
         finally:
             c.close()
+
+
+def flood_without_reading(path: str, data: bytes, seconds: float) -> tuple[socket.socket, int]:
+    """Sends `data` on a new connection without ever reading, for at most
+    `seconds` (the server may stop reading: the rest is not sent). Returns
+    the open socket and how many bytes went."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.setblocking(False)
+    sent = 0
+    deadline = time.monotonic() + seconds
+    while sent < len(data) and time.monotonic() < deadline:
+        try:
+            sent += s.send(data[sent:sent + 65536])
+        except BlockingIOError:
+            time.sleep(0.01)
+    return s, sent
+
+
+def test_output_a_client_does_not_read_stays_bounded():
+    # Security review (issue 10): `prompt` then 200k empty lines, never
+    # reading, made proxyd queue ~2.5 KB of help text per line (RSS 5 ->
+    # 1017 MiB). HAProxy stops running commands and reading while its output
+    # is not taken (RSS stays flat); so must proxyd, in both modes.
+    with admin_proxy() as (p, socks, _b):
+        base = rss_kib(p.pid)
+        floods = []
+        try:
+            for first in (b"prompt\n", b""):  # interactive, then one-shot
+                s, sent = flood_without_reading(socks["user"], first + b"\n" * 200000, 3.0)
+                floods.append(s)
+                check(sent > 0, "the flood started")
+                time.sleep(1.0)  # give the server time to (not) pile up output
+                grown = (rss_kib(p.pid) or 0) - base
+                check(grown < 20 * 1024, f"RSS grew by {grown} KiB with {first!r} flood of {sent} bytes")
+                t0 = time.monotonic()
+                check(ask(socks["user"], "show cli level\n") == "user\n\n", "another client is served")
+                check(time.monotonic() - t0 < 1.0, f"served in {time.monotonic() - t0:.2f}s")
+        finally:
+            for s in floods:
+                s.close()
+
+
+def test_output_held_back_is_all_delivered_once_the_client_reads():
+    # The other half of the cap: a client that reads late still gets every
+    # answer, in order (the session resumes as the output drains).
+    with admin_proxy() as (_, socks, _b):
+        n = 300  # ~2.5 KB of help each: far over the pause threshold
+        c = Cli(socks["user"], timeout=5.0)
+        try:
+            c.send("prompt\n" + "help\n" * n + "show cli level\nquit\n")
+            time.sleep(0.5)
+            out = c.read_all(timeout=10.0)
+        finally:
+            c.close()
+        check(out.count("The following commands are valid at this level:\n") == n,
+              f"{out.count('The following commands')} help answers of {n}")
+        check(out.endswith("\n> user\n\n> "), f"the last answer comes last: {out[-40:]!r}")
+        # One-shot, the client closing its side at once: every line still runs.
+        c = Cli(socks["user"], timeout=5.0)
+        try:
+            c.send("help\n" * n + "show cli level\n")
+            c.s.shutdown(socket.SHUT_WR)
+            time.sleep(0.5)
+            out = c.read_all(timeout=10.0)
+        finally:
+            c.close()
+        check(out.count("The following commands are valid at this level:\n") == n,
+              f"one-shot: {out.count('The following commands')} help answers of {n}")
+        check(out.endswith("\nuser\n\n"), f"one-shot: the last answer comes last: {out[-40:]!r}")
+
+
+def test_command_line_longer_than_haproxys_buffer_is_not_run():
+    # HAProxy 2.6 takes a command line of up to 15360 bytes with its "\n"
+    # (tune.bufsize 16384 less maxrewrite 1024); a longer one is not run.
+    # (HAProxy then stops reading that session for good or resets it; proxyd
+    # closes it, so a line without "\n" cannot grow without bound either.)
+    with admin_proxy() as (_, socks, _b):
+        prefix = "show cli level "
+        ok_line = prefix + "a" * (15360 - len(prefix) - 1) + "\n"
+        check(ask(socks["user"], ok_line) == "user\n\n", "a 15360-byte line runs")
+        c = Cli(socks["user"])
+        try:
+            # (Between the two, whether HAProxy runs a line depends on how
+            # its reads were cut; a line longer than its whole buffer never.)
+            # HAProxy either stops reading the session or resets it.
+            out = ""
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                c.send(prefix + "a" * (16385 - len(prefix) - 1) + "\n")
+                out = c.read_until("never", timeout=1.5)
+            check(out == "", f"no answer to a 16385-byte line: {out!r}")
+        finally:
+            c.close()
+        if is_haproxy():
+            return  # haproxy may also hold the session open without reading it
+        c = Cli(socks["user"])
+        try:
+            c.send("show cli level\n")
+            check(c.read_until("\n\n") == "user\n\n", "first answer")
+            s = c.s
+            s.setblocking(False)
+            sent, deadline = 0, time.monotonic() + 3.0
+            while time.monotonic() < deadline:  # a line without "\n", forever
+                try:
+                    sent += s.send(b"a" * 65536)
+                except BlockingIOError:
+                    time.sleep(0.01)
+                except OSError:
+                    break  # closed by the server
+            s.setblocking(True)
+            out = "(reset)"  # closed with our bytes unread: a reset is fine too
+            with contextlib.suppress(ConnectionResetError):
+                out = c.read_all(timeout=2.0)
+            check(out in ("", "(reset)"), f"closed without an answer: {out[:80]!r}")
+            check(sent < 4 << 20, f"closed early, not after {sent} bytes")
+        finally:
+            c.close()
+
+
+def stats_socket_proxy(path: str, extra: str = "") -> Proxy:
+    port = free_port()
+    cfg = ("global\n" + f"    stats socket {path} {extra}\n" + TCP_DEFAULTS
+           + f"frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n"
+           + f"backend app\n    server s1 127.0.0.1:{free_port()}\n")
+    return Proxy(cfg, wait_ports=[port])
+
+
+def test_stats_socket_replaces_a_stale_one_with_its_mode_and_no_temporary_file():
+    # The socket is bound under a temporary name, given its mode, then
+    # renamed over the path (as HAProxy does), so no client ever meets it
+    # with the umask's mode; nothing of the temporary name may remain.
+    d = tempfile.mkdtemp(prefix="proxyd-adm-")
+    path = os.path.join(d, "admin.sock")
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(path)  # a socket file left by a dead process
+    stale.close()
+    old_umask = os.umask(0)
+    try:
+        p = stats_socket_proxy(path, "mode 640 level admin").start()
+    finally:
+        os.umask(old_umask)
+    try:
+        check(admin_command(path, "show cli level") == "admin\n\n", "the new socket answers")
+        st = os.lstat(path)
+        check(stat.S_ISSOCK(st.st_mode), "a socket")
+        check(stat.S_IMODE(st.st_mode) == 0o640, f"mode {oct(stat.S_IMODE(st.st_mode))}")
+        check(st.st_uid == os.getuid() and st.st_gid == os.getgid(), "owned by the process's user")
+        check(os.listdir(d) == ["admin.sock"], f"only the socket is left: {os.listdir(d)}")
+    finally:
+        p.stop()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.rmdir(d)
+
+
+def test_a_stopping_proxy_leaves_the_socket_that_replaced_its_own():
+    # A second proxy on the same socket path replaces the file; when the
+    # first one then stops, the second's socket must stay in place.
+    d = tempfile.mkdtemp(prefix="proxyd-adm-")
+    path = os.path.join(d, "admin.sock")
+    first = stats_socket_proxy(path, "level admin").start()
+    second = None
+    try:
+        check(admin_command(path, "show cli level") == "admin\n\n", "the first answers")
+        second = stats_socket_proxy(path, "level operator").start()
+        check(wait_until(lambda: admin_command(path, "show cli level") == "operator\n\n", 3.0),
+              "the second one's socket replaced the first's")
+        first.stop()
+        check(os.path.exists(path), "the second one's socket file is still there")
+        check(admin_command(path, "show cli level") == "operator\n\n", "and answers")
+    finally:
+        first.stop()
+        if second:
+            second.stop()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.rmdir(d)
+
+
+def test_proxyd_set_vrrp_names_and_instance_cap():
+    skip_if_haproxy("set vrrp is proxyd's own command")
+    with admin_proxy() as (_, socks, _b):
+        op = socks["operator"]
+        # An escaped ';' arrives whole (vrrpd escapes the names it sends).
+        check(ask(op, "set vrrp VI\\;1 MASTER 100\n") == "\n", "escaped ';'")
+        check("\nVrrp_VI;1: MASTER 100\n" in ask(op, "show info\n"), "the name as sent")
+        # An escaped newline continues the command (as in HAProxy) and the
+        # name with it is refused: one answer, not two commands.
+        check(ask(op, "set vrrp VI\\\n2 MASTER 100\n")
+              == "Instance name must not contain control characters.\n\n", "escaped newline")
+        long_name = "v" * 129
+        check(ask(op, f"set vrrp {long_name} MASTER 100\n")
+              == "Instance name too long (at most 128 bytes).\n\n", "long name")
+        lines = "".join(f"set vrrp VI_{i} BACKUP 100\n" for i in range(255))  # + VI;1 = 256
+        check(ask(op, lines) == "\n" * 255, "up to 256 instances")
+        check(ask(op, "set vrrp one_more BACKUP 100\n")
+              == "Too many VRRP instances (at most 256).\n\n", "the 257th is refused")
+        check(ask(op, "set vrrp VI_7 MASTER 101\n") == "\n", "a known instance is still updated")
+        info = ask(op, "show info\n")
+        check("\nVrrp_VI_7: MASTER 101\n" in info and "one_more" not in info
+              and long_name not in info and "VI\n2" not in info, "show info")
 
 
 if __name__ == "__main__":

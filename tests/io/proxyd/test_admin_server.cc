@@ -6,11 +6,13 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <dirent.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace proxyd;
 using namespace std::chrono_literals;
@@ -211,6 +213,30 @@ TEST_CASE("admin socket: a watcher that goes away is dropped", "[admin_server]")
   REQUIRE(runUntil(f.loop, [&] { return f.server->connections() == 0; }));
 }
 
+TEST_CASE("admin socket: a watcher that never reads is dropped once its lines pile up",
+          "[admin_server]") {
+  Fixture f;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0); // never read
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::snprintf(sun.sun_path, sizeof sun.sun_path, "%s", f.path.c_str());
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0);
+  std::string cmd = "watch health backend app heartbeat 1000\n";
+  REQUIRE(::send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(cmd.size()));
+  REQUIRE(runUntil(f.loop, [&] { return f.server->watchers() == 1; }));
+  // Each change writes a ~60-byte line: the socket buffer fills, then the
+  // server's pending output, then the watcher is closed (not grown further).
+  int changes = 0;
+  for (; changes < 100000 && f.server->connections() > 0; ++changes) {
+    auto& s = f.ctl.server("app", "web2");
+    s.running = !s.running;
+    f.server->notifyHealthChanged();
+  }
+  CHECK(f.server->connections() == 0);
+  CHECK(changes < 100000);
+  ::close(fd);
+}
+
 TEST_CASE("admin socket: idle interactive sessions time out", "[admin_server]") {
   AdminSocketSpec spec;
   spec.timeout = 100ms;
@@ -251,6 +277,15 @@ TEST_CASE("admin socket: mode is set and a stale socket replaced and the file re
     struct stat st;
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
+    // Bound under a temporary name and renamed: nothing else is left.
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(dir.path.c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+          names.push_back(e->d_name);
+      ::closedir(d);
+    }
+    CHECK(names == std::vector<std::string>{"admin.sock"});
   }
   struct stat st;
   CHECK(::stat(path.c_str(), &st) != 0);

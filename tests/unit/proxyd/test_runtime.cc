@@ -475,6 +475,75 @@ TEST_CASE("splitting on blanks and semicolons with backslash escapes", "[runtime
   CHECK(run(ctl, "get weight \"app/web2\"") == "No such backend.\n\n"); // no quoting
 }
 
+TEST_CASE("backslash escapes and semicolons split as in HAProxy 2.6's CLI", "[runtime]") {
+  using V = std::vector<std::vector<std::string>>;
+  // Checked on haproxy 2.6.12's own stats socket: "\\" is a backslash and
+  // the ';' after it splits; any other escaped character stands for itself
+  // ("sh\ow" is "show"); an escaped newline stays in the word.
+  CHECK(splitCommands("show cli level\\\\;show cli level") ==
+        V{{"show", "cli", "level\\"}, {"show", "cli", "level"}});
+  CHECK(splitCommands("show cli level\\;show") == V{{"show", "cli", "level;show"}});
+  CHECK(splitCommands("sh\\ow\\ cli") == V{{"show cli"}});
+  CHECK(splitCommands("set vrrp VI\\;1\\ x MASTER 100") ==
+        V{{"set", "vrrp", "VI;1 x", "MASTER", "100"}});
+  CHECK(splitCommands("a\\\nb") == V{{"a\nb"}});
+  CHECK(splitCommands("level\\") == V{{"level"}}); // a lone trailing backslash is dropped
+  FakeControl ctl;
+  CHECK(run(ctl, "show cli level\\\\;show cli level").ends_with("admin\n\n"));
+  CHECK(run(ctl, "sh\\ow cli level") == "admin\n\n");
+}
+
+TEST_CASE("a command line ends at the first newline not escaped by a backslash", "[runtime]") {
+  constexpr auto npos = std::string_view::npos;
+  CHECK(findLineEnd("") == npos);
+  CHECK(findLineEnd("show info") == npos);
+  CHECK(findLineEnd("show info\nquit\n") == 9);
+  CHECK(findLineEnd("\n") == 0);
+  CHECK(findLineEnd("a\\\nb\n") == 4);     // a\ LF b LF: one line
+  CHECK(findLineEnd("a\\\\\nb\n") == 3);   // a\\ LF: the backslash is escaped
+  CHECK(findLineEnd("a\\\\\\\nb\n") == 6); // a\\\ LF: odd again
+  CHECK(findLineEnd("a\\\n") == npos);     // continued, not complete yet
+  CHECK(kMaxCommandLine == 16384 - 1024);  // HAProxy's tune.bufsize less maxrewrite
+}
+
+TEST_CASE("a unix socket's temporary name is beside it and fits a sockaddr_un", "[runtime]") {
+  CHECK(socketTempName("/run/proxyd/admin.sock", 4242) == "/run/proxyd/admin.sock.4242.tmp");
+  CHECK(socketTempName("admin.sock", 7) == "admin.sock.7.tmp");
+  std::string dir = "/" + std::string(80, 'd');
+  std::string path = dir + "/" + std::string(20, 'n'); // 102 bytes: path.pid.tmp is too long
+  CHECK(socketTempName(path, 123456) == dir + "/.123456.tmp");
+  CHECK(socketTempName("/" + std::string(104, 'd') + "/a", 123456).empty());
+  CHECK(socketTempName("/x/a.sock", 1, 16) == "/x/a.sock.1.tmp");
+  CHECK(socketTempName("/x/a.sock", 12, 16) == "/x/.12.tmp");
+}
+
+TEST_CASE("set vrrp refuses bad instance names and caps the number of instances", "[runtime]") {
+  FakeControl ctl;
+  CHECK(run(ctl, "set vrrp VI\\;1 MASTER 100", Level::Operator) == "\n");
+  CHECK(ctl.log == std::vector<std::string>{"vrrp VI;1 MASTER 100"});
+  CHECK(run(ctl, "set vrrp VI\\\n1 MASTER 100", Level::Operator) ==
+        "Instance name must not contain control characters.\n\n");
+  CHECK(run(ctl, "set vrrp VI\t1 MASTER 100", Level::Operator) ==
+        "State must be one of MASTER, BACKUP, FAULT, INIT, STOP.\n\n"); // a tab separates
+  CHECK(run(ctl, "set vrrp VI\\\t1 MASTER 100", Level::Operator) ==
+        "Instance name must not contain control characters.\n\n");
+  CHECK(run(ctl, "set vrrp " + std::string(kMaxVrrpName, 'v') + " MASTER 1", Level::Operator) ==
+        "\n");
+  CHECK(run(ctl, "set vrrp " + std::string(kMaxVrrpName + 1, 'v') + " MASTER 1", Level::Operator) ==
+        "Instance name too long (at most 128 bytes).\n\n");
+  CHECK(ctl.log.size() == 2);
+
+  std::vector<VrrpView> table;
+  for (size_t i = 0; i < kMaxVrrpInstances; ++i)
+    CHECK(recordVrrp(table, {"VI_" + std::to_string(i), "BACKUP", 100}).empty());
+  CHECK(recordVrrp(table, {"one_more", "BACKUP", 100}) ==
+        "Too many VRRP instances (at most 256).\n");
+  CHECK(recordVrrp(table, {"VI_7", "MASTER", 101}).empty()); // a known one is updated
+  CHECK(table.size() == kMaxVrrpInstances);
+  CHECK(table[7].state == "MASTER");
+  CHECK(table[7].priority == 101);
+}
+
 TEST_CASE("help lists our commands in HAProxy's format and unknown commands get suggestions", "[runtime]") {
   FakeControl ctl;
   std::string help = run(ctl, "help", Level::User);
