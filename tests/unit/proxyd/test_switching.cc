@@ -59,7 +59,7 @@ TEST_CASE("mode tcp: unless, named ACLs, ports and dst decide as written") {
   CHECK(pick(o, from("192.0.2.1", 40000, "192.0.2.9", 8000)) == "internal");
 }
 
-TEST_CASE("the first matching rule wins; a rule without a condition always matches") {
+TEST_CASE("the first matching rule wins and a rule without a condition always matches") {
   auto o = tcpConfig("  use_backend internal if FALSE\n"
                      "  use_backend public if TRUE\n"
                      "  use_backend internal\n");
