@@ -428,11 +428,11 @@ Result Parser::finish() {
   out_.clear();
   switch (state_) {
   case State::Failed:
-    return {Event::Error, 0, {}, error_};
+    return {Event::Error, 0, {}, error_, {}};
   case State::UntilClose:
   case State::EndPending:
     state_ = msg_.framing == Framing::Tunnel ? State::Tunnel : State::Done;
-    return {Event::End, 0, {}, {}};
+    return {Event::End, 0, {}, {}, {}};
   case State::Tunnel:
   case State::Done:
     return {};
@@ -448,13 +448,13 @@ Result Parser::parse(std::string_view in) {
   out_.clear();
   switch (state_) {
   case State::Failed:
-    return {Event::Error, 0, {}, error_};
+    return {Event::Error, 0, {}, error_, {}};
   case State::Done:
     beginMessage();
     break;
   case State::EndPending:
     state_ = msg_.framing == Framing::Tunnel ? State::Tunnel : State::Done;
-    return {Event::End, 0, {}, {}};
+    return {Event::End, 0, {}, {}, {}};
   default:
     break;
   }
@@ -469,12 +469,12 @@ Result Parser::parse(std::string_view in) {
       remaining_ -= n;
       if (remaining_ == 0) state_ = state_ == State::Body ? State::EndPending : State::ChunkDataCr;
       msgOffset_ += i + n;
-      return withFraming({Event::Data, i + n, in.substr(i, n), {}});
+      return withFraming({Event::Data, i + n, in.substr(i, n), {}, {}});
     }
     case State::UntilClose:
     case State::Tunnel:
       msgOffset_ += in.size();
-      return {Event::Data, in.size(), in.substr(i), {}};
+      return {Event::Data, in.size(), in.substr(i), {}, {}};
     default: {
       const auto c = static_cast<unsigned char>(in[i]);
       const bool trailer = state_ >= State::TrailerStart && state_ <= State::TrailerEndLf;
@@ -485,13 +485,13 @@ Result Parser::parse(std::string_view in) {
       if (state_ == State::EndPending) {
         state_ = State::Done;
         msgOffset_ += i;
-        return withFraming({Event::End, i, {}, {}});
+        return withFraming({Event::End, i, {}, {}, {}});
       }
     }
     }
   }
   msgOffset_ += i;
-  return withFraming({Event::NeedMore, i, {}, {}});
+  return withFraming({Event::NeedMore, i, {}, {}, {}});
 }
 
 // Head bytes: copied into buf_, CR/LF/NUL checked per byte, each line
@@ -526,7 +526,7 @@ Result Parser::parseHead(std::string_view in) {
         std::size_t errAt = 0;
         if (const Err e = headDone(errAt); e != Err::None) return fail(e, skipped_ + errAt);
         msgOffset_ += i + 1;
-        return {Event::Head, i + 1, {}, {}};
+        return {Event::Head, i + 1, {}, {}, {}};
       }
       std::size_t errAt = start;
       if (const Err e = lineDone(start, end, errAt); e != Err::None)
@@ -543,7 +543,7 @@ Result Parser::parseHead(std::string_view in) {
     buf_[len_++] = static_cast<char>(c);
   }
   msgOffset_ += in.size();
-  return {Event::NeedMore, in.size(), {}, {}};
+  return {Event::NeedMore, in.size(), {}, {}, {}};
 }
 
 // One complete head line buf_[start, end) (CRLF excluded). errAt: buffer

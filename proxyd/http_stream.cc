@@ -462,8 +462,14 @@ void HttpStream::processResponse() {
     if (r.event != http1::Event::Error) placeBody(*sin_, respPending_, respGap_, r);
     switch (r.event) {
     case http1::Event::Error:
-      // A bad body after the head went out: nothing to answer, abort.
-      finish("SD", false);
+      // A bad body (a chunk size over 2^52-1, a bad chunk line). When
+      // nothing of the response reached the client yet (it came with its
+      // head, as HAProxy sees it), the client gets a 502 instead; after
+      // the head went out there is nothing to answer: abort.
+      if (bytesOut_ == 0)
+        replyAndClose(502, "PH");
+      else
+        finish("SD", false);
       return;
     case http1::Event::End:
       if (interim_) {
