@@ -55,6 +55,9 @@
 //   reported. Each goes on as received once its CRLF arrived, except
 //   Content-Length and Transfer-Encoding, which are dropped (neither may
 //   appear in a trailer; HAProxy drops Content-Length).
+// - Websocket handshakes (Connection: upgrade, Upgrade naming websocket)
+//   need Sec-WebSocket-Key in the request (else 400, any version) and
+//   Sec-WebSocket-Accept in a 101 (else 502), as HAProxy 2.6 checks.
 // - 1xx responses other than 101 are interim (Message::interim), and the
 //   parser then reads the next response to the same request. 101 without an
 //   upgrade request is refused; 101 and 2xx to CONNECT switch to a tunnel.
@@ -354,6 +357,10 @@ const char* describe(Err e) {
     return "more than one Host field";
   case Err::UnexpectedSwitch:
     return "101 without an upgrade request";
+  case Err::MissingWebSocketKey:
+    return "websocket upgrade without Sec-WebSocket-Key";
+  case Err::MissingWebSocketAccept:
+    return "websocket switch without Sec-WebSocket-Accept";
   case Err::BadChunkSize:
     return "invalid chunk size";
   case Err::ChunkSizeOverflow:
@@ -691,8 +698,10 @@ Err Parser::headDone(std::size_t& errAt) {
   bool haveCl = false, haveTe = false, chunked = false, lastChunked = false;
   bool closeTok = false, keepAliveTok = false, upgradeTok = false, upgradeField = false;
   bool expect = false;
+  bool websocket = false, wsKey = false; // Upgrade names websocket; its key (or accept) is there
   int hosts = 0;
   const Header* clField = nullptr;
+  const Header* upgradeHdr = nullptr;
   const Header* teField = nullptr;
   std::uint64_t cl = 0;
   const bool request = kind_ == Kind::Request;
@@ -755,6 +764,13 @@ Err Parser::headDone(std::size_t& errAt) {
       if (iequals(h.value, "100-continue")) expect = true;
     } else if (iequals(h.name, "upgrade")) {
       if (!h.value.empty()) upgradeField = true;
+      if (!upgradeHdr) upgradeHdr = &h;
+      forEachElement(h.value, [&](std::string_view tok) {
+        websocket = websocket || iequals(tok, "websocket");
+        return true;
+      });
+    } else if (iequals(h.name, request ? "sec-websocket-key" : "sec-websocket-accept")) {
+      wsKey = true;
     } else if (request && iequals(h.name, "host")) {
       if (++hosts > 1) return Err::DuplicateHost;
     }
@@ -782,6 +798,10 @@ Err Parser::headDone(std::size_t& errAt) {
   if (request) {
     msg_.expectContinue = expect && msg_.http11();
     msg_.upgrade = upgradeField && upgradeTok && msg_.http11();
+    if (upgradeTok && websocket && !wsKey) { // as HAProxy, whatever the version
+      errAt = static_cast<std::size_t>(upgradeHdr->name.data() - buf_.get());
+      return Err::MissingWebSocketKey;
+    }
     msg_.framing = haveTe ? Framing::Chunked : haveCl ? Framing::ContentLength : Framing::None;
   } else {
     const int s = msg_.status;
@@ -789,6 +809,10 @@ Err Parser::headDone(std::size_t& errAt) {
       if (!request_.upgrade) {
         errAt = 9;
         return Err::UnexpectedSwitch;
+      }
+      if (upgradeTok && websocket && !wsKey) {
+        errAt = static_cast<std::size_t>(upgradeHdr->name.data() - buf_.get());
+        return Err::MissingWebSocketAccept;
       }
       msg_.framing = Framing::Tunnel;
     } else if (request_.method == Method::Connect && s >= 200 && s < 300) {

@@ -166,9 +166,11 @@ enum class Err {
   ChunkedTwice,
   NotChunkedLast, // request: Transfer-Encoding whose last coding is not chunked
   DuplicateHost,
-  UnexpectedSwitch,  // 101 to a request that asked for no upgrade
-  BadChunkSize,      // empty, non-hex, sign, "0x"
-  ChunkSizeOverflow, // above 2^52-1 (HAProxy's bound: 13 hex digits)
+  UnexpectedSwitch,       // 101 to a request that asked for no upgrade
+  MissingWebSocketKey,    // websocket upgrade without Sec-WebSocket-Key (HAProxy: 400)
+  MissingWebSocketAccept, // websocket 101 without Sec-WebSocket-Accept (HAProxy: 502)
+  BadChunkSize,           // empty, non-hex, sign, "0x"
+  ChunkSizeOverflow,      // above 2^52-1 (HAProxy's bound: 13 hex digits)
   BadChunkExtension,
   ChunkLineTooLong,
   BadChunkEnd,     // chunk data not followed by CRLF

@@ -215,6 +215,7 @@ def test_chunk_size_overflow_is_refused():
 
 
 CHUNKED = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+WS_KEY = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
 
 
 def test_chunk_size_above_2_52_is_refused():
@@ -271,8 +272,7 @@ def test_client_connection_tokens_never_name_an_added_field():
     # does and nothing else. A websocket key: HAProxy refuses an upgrade
     # to websocket without one.
     skip_if_haproxy("HAProxy 2.6 forwards the client's other Connection tokens")
-    ws = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-    for conn, upgrade in ((b"Upgrade, X-Forwarded-For", b"Upgrade: websocket\r\n" + ws),
+    for conn, upgrade in ((b"Upgrade, X-Forwarded-For", b"Upgrade: websocket\r\n" + WS_KEY),
                           (b"X-Forwarded-For, keep-alive", b"")):
         out, got = forward(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: " + conn + b"\r\n" + upgrade +
                            b"\r\n", lambda g: b"\r\n\r\n" in g, forwardfor=True)
@@ -282,6 +282,22 @@ def test_client_connection_tokens_never_name_an_added_field():
         check("x-forwarded-for" not in tokens, f"the server got Connection tokens {tokens}")
         if upgrade:
             check(tokens == ["upgrade"], f"the server got Connection tokens {tokens}")
+
+
+def test_a_websocket_upgrade_without_its_key_is_refused():
+    # What HAProxy 2.6 answers to "Connection: Upgrade, X-Forwarded-For" with
+    # "Upgrade: websocket" and no key: the key is missing, the tokens are fine.
+    refused(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, X-Forwarded-For\r\n"
+            b"Upgrade: websocket\r\n\r\n")
+    refused(b"GET / HTTP/1.0\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+
+
+def test_a_websocket_switch_without_its_accept_is_answered_502():
+    out, _ = forward(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+                     WS_KEY + b"\r\n", lambda g: b"\r\n\r\n" in g,
+                     response=b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                              b"Connection: Upgrade\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 502 "), f"answer {out[:100]!r}")
 
 
 def test_nothing_of_a_long_chunk_extension_reaches_the_server():

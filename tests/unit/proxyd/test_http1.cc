@@ -217,15 +217,33 @@ TEST_CASE("Expect: 100-continue is flagged on HTTP/1.1 requests only", "[http1]"
 
 TEST_CASE("Upgrade is flagged only with the upgrade Connection token", "[http1]") {
   CHECK(accepted(Req, "GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\n"
-                      "Upgrade: websocket\r\n\r\n")
+                      "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n")
             .events[0]
             .find(" UPGRADE") != std::string::npos);
   CHECK(
       accepted(Req, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").events[0].find(" UPGRADE") ==
       std::string::npos);
-  CHECK(accepted(Req, "GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+  CHECK(accepted(Req, "GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+                      "Sec-WebSocket-Key: k\r\n\r\n")
             .events[0]
             .find(" UPGRADE") == std::string::npos);
+}
+
+// HAProxy 2.6 checks the websocket handshake's key fields (checked on
+// loopback); other upgrades need none.
+TEST_CASE("a websocket upgrade needs Sec-WebSocket-Key, its 101 Sec-WebSocket-Accept", "[http1]") {
+  for (const char* v : {"1.1", "1.0"}) {
+    const std::string s = std::string("GET / HTTP/") + v +
+                          "\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket\r\n\r\n";
+    refused(Req, s, Err::MissingWebSocketKey, 400, at(s, "Upgrade: h2c"));
+  }
+  accepted(Req, "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n");
+  accepted(Req, "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"); // no upgrade token
+  const std::string r = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\n\r\n";
+  refused(Resp, r, Err::MissingWebSocketAccept, 502, at(r, "Upgrade:"), {Method::Get, true});
+  accepted(Resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n",
+           true, {Method::Get, true});
 }
 
 TEST_CASE("request targets: origin, absolute, authority for CONNECT, * for OPTIONS", "[http1]") {
@@ -579,7 +597,7 @@ TEST_CASE("responses: the close inside a message is a truncation", "[http1]") {
 
 TEST_CASE("responses: 101 switches to a tunnel only after an upgrade request", "[http1]") {
   const std::string s = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\n\r\n\x81\x05hello";
+                        "Sec-WebSocket-Accept: a\r\nConnection: Upgrade\r\n\r\n\x81\x05hello";
   const auto o = accepted(Resp, s, true, {Method::Get, true});
   REQUIRE(o.events.size() == 3);
   CHECK(o.events[0].find("framing=tunnel") != std::string::npos);

@@ -60,6 +60,8 @@ const std::map<std::string, Err>& errByName() {
       E(NotChunkedLast),
       E(DuplicateHost),
       E(UnexpectedSwitch),
+      E(MissingWebSocketKey),
+      E(MissingWebSocketAccept),
       E(BadChunkSize),
       E(ChunkSizeOverflow),
       E(BadChunkExtension),
