@@ -3,13 +3,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <event2/event.h>
 #include <mutex>
+#include <pthread.h>
+#include <stdexcept>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include <vector>
-#include <event2/event.h>
-#include <stdexcept>
 #include <utility>
+#include <vector>
 
 // Callbacks and self-destruction: a callback may destroy the handle that
 // invoked it, and any other handle, its closure included. The trampoline moves
@@ -187,6 +188,21 @@ void SignalWatcher::trampoline(int signo, short, void* arg) {
   dispatch(self, self->cb_, signo);
 }
 
+// --------------------------------------------------------------- SignalHold
+
+SignalHold::SignalHold(std::initializer_list<int> signals) {
+  sigemptyset(&set_);
+  for (int s : signals)
+    sigaddset(&set_, s);
+  held_ = pthread_sigmask(SIG_BLOCK, &set_, nullptr) == 0;
+}
+
+void SignalHold::release() {
+  if (!held_) return;
+  held_ = false;
+  pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+}
+
 // --------------------------------------------------------------------- Loop
 
 // The deferred queue: an internal event that is activated while the queue is
@@ -272,7 +288,8 @@ void Loop::postTrampoline(int fd, short, void* arg) {
     std::lock_guard<std::mutex> g(p.mu);
     batch.swap(p.queue);
   }
-  for (auto& fn : batch) fn();
+  for (auto& fn : batch)
+    fn();
 }
 
 void Loop::run() {

@@ -6,7 +6,9 @@
 #include "common/clock.h"
 
 #include <chrono>
+#include <csignal>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 
 struct event_base;
@@ -89,6 +91,26 @@ private:
   event* ev_ = nullptr;
 };
 using SignalWatcherPtr = std::unique_ptr<SignalWatcher>;
+
+// Holds signals back (blocked in the calling thread, and so in the threads
+// it creates) from construction until release(): a signal that arrives
+// before its SignalWatcher exists stays pending instead of taking its
+// default action (SIGUSR2 or SIGHUP would kill a daemon whose port already
+// listens). Create it before anything is visible to the outside, release it
+// once the watchers are in place; pending signals are then handled on the
+// loop. The destructor releases too.
+class SignalHold {
+public:
+  explicit SignalHold(std::initializer_list<int> signals);
+  ~SignalHold() { release(); }
+  SignalHold(const SignalHold&) = delete;
+  SignalHold& operator=(const SignalHold&) = delete;
+  void release();
+
+private:
+  sigset_t set_{};
+  bool held_ = false;
+};
 
 class Loop {
 public:

@@ -146,9 +146,25 @@ void redirectStdioToDevNull() {
 
 // ------------------------------------------------------------------ Pidfile
 
+namespace {
+
+// open() of a pidfile that never follows a symlink in the last component: a
+// link planted there (e.g. towards /etc/shadow in a directory others may
+// write) would make a root daemon truncate or read its target.
+Result<int> openPidfile(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd >= 0) return fd;
+  if (errno == ELOOP)
+    return err("cannot open pidfile '" + path + "': it is a symbolic link (refused)");
+  return err(sysErr("cannot open pidfile '" + path + "'"));
+}
+
+} // namespace
+
 Result<bool> writePidfile(const std::string& path, pid_t pid) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return err(sysErr("cannot open pidfile '" + path + "'"));
+  auto o = openPidfile(path, O_WRONLY | O_CREAT | O_TRUNC);
+  if (!o) return err(o.error());
+  int fd = *o;
   std::string s = std::to_string(pid) + "\n";
   bool ok = writeAll(fd, s.data(), s.size());
   int e = errno;
@@ -164,8 +180,9 @@ Result<bool> writePidfile(const std::string& path, pid_t pid) {
 }
 
 Result<pid_t> readPidfile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return err(sysErr("cannot open pidfile '" + path + "'"));
+  auto o = openPidfile(path, O_RDONLY);
+  if (!o) return err(o.error());
+  int fd = *o;
   char buf[32];
   ssize_t n = ::read(fd, buf, sizeof buf - 1);
   ::close(fd);

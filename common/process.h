@@ -45,7 +45,8 @@ Result<bool> daemonize();
 // Points fds 0, 1 and 2 at /dev/null.
 void redirectStdioToDevNull();
 
-// Writes "<pid>\n" (created 0644, truncated). removePidfile ignores errors.
+// Writes "<pid>\n" (created 0644, truncated). Both refuse a symbolic link at
+// `path` ("... is a symbolic link (refused)"). removePidfile ignores errors.
 Result<bool> writePidfile(const std::string& path, pid_t pid);
 Result<pid_t> readPidfile(const std::string& path);
 void removePidfile(const std::string& path);

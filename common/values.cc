@@ -198,10 +198,16 @@ IpAddr SockAddr::ip() const {
 }
 
 std::string SockAddr::str() const {
-  const std::string port = std::to_string(this->port());
-  if (family() == AF_INET6) return "[" + ip().str() + "]:" + port;
-  if (family() == AF_INET) return ip().str() + ":" + port;
-  return "?";
+  // Appended piece by piece: g++ 12 at -O3 takes `"[" + std::string` for an
+  // overlapping copy (a false -Wrestrict that stopped Release builds).
+  if (family() != AF_INET6 && family() != AF_INET) return "?";
+  std::string out;
+  if (family() == AF_INET6) out += '[';
+  out += ip().str();
+  if (family() == AF_INET6) out += ']';
+  out += ':';
+  out += std::to_string(this->port());
+  return out;
 }
 
 SockAddr SockAddr::from(const IpAddr& ip, uint16_t port) {

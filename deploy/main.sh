@@ -5,6 +5,13 @@
 # Faults: python3 deploy/lab/lab.py kill-proxy|hang-proxy|cut|restore lb1
 # Stop:   python3 deploy/lab/lab.py down
 set -euo pipefail
+# Root is needed (packages, network namespaces). Root runs it as it is; a
+# sudo user is asked once through sudo (a fresh Debian 12 used as root may
+# have no sudo at all, so the README's command does not start with it).
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "$0: needs root: run it as root (no sudo here)" >&2; exit 1; }
+  exec sudo -E bash "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 bash deploy/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -60,20 +60,20 @@ struct FetchDef {
 
 // --- helpers on the request ---
 
-// Where the path starts in a target: 0 in origin form, after the authority
-// in absolute form; npos when there is none ("*", authority form).
-std::size_t pathStart(std::string_view t) {
-  if (t.starts_with('/')) return 0;
-  std::size_t sep = t.find("://");
-  if (sep == std::string_view::npos) return std::string_view::npos;
-  return t.find('/', sep + 3);
-}
-
-std::string_view pathOf(std::string_view t) {
-  std::size_t s = pathStart(t);
-  if (s == std::string_view::npos) return {};
-  t.remove_prefix(s);
-  return t.substr(0, t.find('?'));
+// The path a server takes from the target (RFC 9112 3.2, split by the
+// parser's own reading so an ACL judges what is forwarded): origin-form's
+// path; absolute-form's path, "/" when empty (RFC 9110 4.2.3: an empty path
+// is "/"; HAProxy 2.6 finds no path there); none for "*" and authority-form.
+bool pathOf(std::string_view target, std::string_view& path) {
+  const http1::TargetParts t = http1::splitTarget(target);
+  if (t.form == http1::TargetParts::Form::Origin) {
+    path = t.path;
+  } else if (t.form == http1::TargetParts::Form::Absolute) {
+    path = t.path.empty() ? std::string_view("/") : t.path;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 std::string_view trim(std::string_view v) {
@@ -149,8 +149,9 @@ const http1::Message* resOf(const SampleContext& c) {
 // --- the fetches ---
 
 bool fPath(const FetchArgs&, const SampleContext& c, const Visit& out) {
-  if (!c.req || pathStart(c.req->target) == std::string_view::npos) return false;
-  return visitStr(pathOf(c.req->target), out);
+  std::string_view path;
+  if (!c.req || !pathOf(c.req->target, path)) return false;
+  return visitStr(path, out);
 }
 bool fPathLen(const FetchArgs& a, const SampleContext& c, const Visit& out) {
   return fPath(a, c, out);
@@ -164,11 +165,16 @@ bool fQuery(const FetchArgs&, const SampleContext& c, const Visit& out) {
   if (q == std::string_view::npos) return false;
   return visitStr(c.req->target.substr(q + 1), out);
 }
+// base: the first Host value then the path (as HAProxy: the Host alone for
+// "*" and CONNECT, nothing when neither is there).
 bool fBase(const FetchArgs&, const SampleContext& c, const Visit& out) {
-  if (!c.req || pathStart(c.req->target) == std::string_view::npos) return false;
+  if (!c.req) return false;
+  std::string_view path;
+  const bool hasPath = pathOf(c.req->target, path);
   const http1::Header* host = c.req->find("host");
+  if (!host && !hasPath) return false;
   std::string s = host ? std::string(host->value) : std::string();
-  s += pathOf(c.req->target);
+  s += path;
   return visitOwned(std::move(s), out);
 }
 bool fUrlParam(const FetchArgs& a, const SampleContext& c, const Visit& out) {

@@ -30,16 +30,26 @@
 //   a known last coding other than chunked is 400 (RFC 9112 6.3). Responses:
 //   any coding is forwarded; without chunked the body runs until close (RFC
 //   9112 6.3 rule 4, as HAProxy).
-// - Two Host fields in a request: refused (RFC 9112 3.2). A missing Host in
-//   HTTP/1.1 is accepted, as HAProxy 2.6 does (the RFC says 400).
+// - Two Host fields in a request: identical ones (case-insensitively) are
+//   merged, different ones refused, as HAProxy (RFC 9112 3.2 says 400 for
+//   both). A missing Host in HTTP/1.1 is accepted, as HAProxy 2.6 does (the
+//   RFC says 400).
+// - Host and an authority in the target (absolute- or authority-form) must
+//   agree, as HAProxy 2.6 checks (see checkHost); without Host, one is made
+//   from the authority (HAProxy forwards none).
 // - Version: "HTTP/" DIGIT "." DIGIT or 400; a major other than 1 is 505
 //   (nginx's choice); HTTP/1.2+ is handled as 1.1.
 // - Status line: the SP after the status code may be missing (HAProxy and
 //   nginx accept "HTTP/1.1 200"); the code must be 100-999.
 // - Request target: bytes 0x21-0x7E only (HAProxy refuses 8-bit bytes by
-//   default too); "*" only with OPTIONS; CONNECT needs authority-form
-//   (host:port); other methods origin-form ("/...") or absolute-form
-//   (scheme ":").
+//   default too), no '#' (a fragment; HAProxy refuses it too). Forms: origin
+//   ("/..."); absolute (scheme "://" authority, then '/' or the end); for
+//   CONNECT authority-form (host ":" port, no userinfo) or absolute with a
+//   port; "*" only for OPTIONS. So "x:/admin", "http:/admin", "a:80" for
+//   GET, "http://h?q" are refused as HAProxy does; stricter than HAProxy:
+//   "*" with other methods (HAProxy accepts "GET *" and "OPTIONS *x"), an
+//   empty host ("http:///x"; RFC 9110 4.2.1 says to reject it), CONNECT
+//   with an empty host, userinfo or a path ("CONNECT h:443/x").
 // - Too many fields: 431 (HAProxy answers 400). Head over the limit: 414
 //   while still in the request line, else 431.
 // - Response errors always carry status 502: what the proxy answers.
@@ -207,15 +217,63 @@ bool parseDecimal(std::string_view s, std::uint64_t& out) {
   return true;
 }
 
-// absolute-form starts with scheme ":" (RFC 3986 scheme syntax).
-bool hasScheme(std::string_view t) {
-  if (t.empty() || !isAlpha(static_cast<unsigned char>(t[0]))) return false;
+// The length of a scheme (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ))
+// at the start of t when it is followed by "://", else 0.
+std::size_t schemeLength(std::string_view t) {
+  if (t.empty() || !isAlpha(static_cast<unsigned char>(t[0]))) return 0;
   for (std::size_t i = 1; i < t.size(); ++i) {
     const auto c = static_cast<unsigned char>(t[i]);
-    if (c == ':') return true;
-    if (!isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.') return false;
+    if (c == ':') return t.substr(i, 3) == "://" ? i : 0;
+    if (!isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.') return 0;
   }
-  return false;
+  return 0;
+}
+
+bool allDigits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return isDigit(static_cast<unsigned char>(c)); });
+}
+
+// authority = [ userinfo "@" ] host [ ":" port ]; false when the host is
+// empty, the port is not digits, or an IP-literal is not closed.
+bool splitAuthority(std::string_view a, TargetParts& p) {
+  if (const auto at = a.rfind('@'); at != std::string_view::npos) a.remove_prefix(at + 1);
+  p.authority = a;
+  std::size_t hostEnd = 0;
+  if (!a.empty() && a[0] == '[') {
+    hostEnd = a.find(']');
+    if (hostEnd == std::string_view::npos) return false;
+    ++hostEnd;
+    if (hostEnd < a.size() && a[hostEnd] != ':') return false;
+  } else {
+    hostEnd = std::min(a.find(':'), a.size());
+  }
+  p.host = a.substr(0, hostEnd);
+  p.hasPort = hostEnd < a.size();
+  if (p.hasPort) p.port = a.substr(hostEnd + 1);
+  return !p.host.empty() && allDigits(p.port);
+}
+
+// A Host field value split as HAProxy does (http_get_host_port): the port is
+// the digits after the last ':' when only digits follow it.
+struct HostPort {
+  std::string_view host, port;
+  bool hasPort = false;
+};
+HostPort hostPortOf(std::string_view v) {
+  std::size_t i = v.size();
+  while (i > 0 && isDigit(static_cast<unsigned char>(v[i - 1])))
+    --i;
+  if (i > 0 && v[i - 1] == ':') return {v.substr(0, i - 1), v.substr(i), true};
+  return {v, {}, false};
+}
+
+// HAProxy's http_is_default_port: an empty port always; without a scheme
+// (CONNECT) 80 and 443; else 80 for http and 443 for https.
+bool isDefaultPort(std::string_view scheme, std::string_view port) {
+  if (port.empty()) return true;
+  if (scheme.empty()) return port == "80" || port == "443";
+  return (port == "80" && iequals(scheme, "http")) || (port == "443" && iequals(scheme, "https"));
 }
 
 int statusFor(Err e, Kind k) {
@@ -267,6 +325,35 @@ enum class Parser::State : std::uint8_t {
   Tunnel,
   Failed,
 };
+
+TargetParts splitTarget(std::string_view t) {
+  TargetParts p;
+  auto pathAndQuery = [&p](std::string_view rest) {
+    const auto q = rest.find('?');
+    p.path = rest.substr(0, q);
+    if (q != std::string_view::npos) {
+      p.query = rest.substr(q + 1);
+      p.hasQuery = true;
+    }
+  };
+  if (t.empty()) return p;
+  if (t[0] == '/') {
+    p.form = TargetParts::Form::Origin;
+    pathAndQuery(t);
+  } else if (t == "*") {
+    p.form = TargetParts::Form::Asterisk;
+  } else if (const auto n = schemeLength(t); n > 0) {
+    p.scheme = t.substr(0, n);
+    const auto rest = t.substr(n + 3);
+    const auto end = std::min(rest.find_first_of("/?#"), rest.size());
+    if (splitAuthority(rest.substr(0, end), p)) p.form = TargetParts::Form::Absolute;
+    pathAndQuery(rest.substr(end));
+  } else if (t.find_first_of("/?#@") == std::string_view::npos && splitAuthority(t, p) &&
+             p.hasPort && !p.port.empty()) {
+    p.form = TargetParts::Form::Authority; // host ":" port, as CONNECT takes it
+  }
+  return p;
+}
 
 Method methodFromToken(std::string_view t) {
   struct Entry {
@@ -355,6 +442,8 @@ const char* describe(Err e) {
     return "request transfer coding does not end with chunked";
   case Err::DuplicateHost:
     return "more than one Host field";
+  case Err::HostMismatch:
+    return "Host differs from the request target's authority";
   case Err::UnexpectedSwitch:
     return "101 without an upgrade request";
   case Err::MissingWebSocketKey:
@@ -382,7 +471,7 @@ const char* describe(Err e) {
 Parser::Parser(Kind kind, Limits limits)
     : kind_(kind), limits_(limits), state_(State::BeforeHead),
       buf_(new char[std::max<std::size_t>(limits.maxHead, 1)]) {
-  msg_.headers.reserve(limits_.maxHeaders);
+  msg_.headers.reserve(limits_.maxHeaders + 1); // + a Host made from the target
   out_.reserve(32); // "\r\n" + 13 hex digits + "\r\n": no allocation per chunk
   beginMessage();
 }
@@ -581,6 +670,31 @@ Err parseVersion(std::string_view v, int& major, int& minor) {
   return Err::None;
 }
 
+// Which target forms a method may use (RFC 9112 3.2, as HAProxy 2.6 accepts
+// them, stricter where noted in the list at the top of this file).
+Err checkTargetForm(std::string_view target, Method m) {
+  if (target.find('#') != std::string_view::npos) return Err::BadTarget; // fragment
+  const TargetParts t = splitTarget(target);
+  using F = TargetParts::Form;
+  switch (t.form) {
+  case F::Origin:
+    return m == Method::Connect ? Err::BadTarget : Err::None;
+  case F::Asterisk:
+    return m == Method::Options ? Err::None : Err::BadTarget;
+  case F::Authority:
+    return m == Method::Connect ? Err::None : Err::BadTarget;
+  case F::Absolute:
+    // The authority ends at '/' or the end: "http://h?q" is refused (HAProxy
+    // reads "h?q" as the authority). CONNECT needs a port.
+    if (t.hasQuery && t.path.empty()) return Err::BadTarget;
+    if (m == Method::Connect && t.port.empty()) return Err::BadTarget;
+    return Err::None;
+  case F::Invalid:
+    break;
+  }
+  return Err::BadTarget;
+}
+
 } // namespace
 
 // request-line = method SP request-target SP HTTP-version
@@ -617,13 +731,10 @@ Err Parser::requestLine(std::string_view line, std::size_t& errAt) {
     }
   }
   const Method m = methodFromToken(method);
-  if (m == Method::Connect) {
-    if (target[0] == '/' || target[0] == '*' || target.find(':') == std::string_view::npos)
-      return Err::BadTarget;
-  } else if (target[0] == '*') {
-    if (target.size() != 1 || m != Method::Options) return Err::BadTarget;
-  } else if (target[0] != '/' && !hasScheme(target)) {
-    return Err::BadTarget;
+  if (const Err e = checkTargetForm(target, m); e != Err::None) {
+    errAt = base + sp1 + 1;
+    if (const auto hash = target.find('#'); hash != std::string_view::npos) errAt += hash;
+    return e;
   }
   if (const Err e = parseVersion(version, msg_.versionMajor, msg_.versionMinor); e != Err::None) {
     errAt = base + sp2 + 1;
@@ -688,7 +799,68 @@ Err Parser::fieldLine(std::string_view line, std::size_t& errAt) {
       return Err::BadHeaderValue;
     }
   }
-  msg_.headers.push_back({line.substr(0, i), trimOws(line.substr(i + 1))});
+  const Header h{line.substr(0, i), trimOws(line.substr(i + 1))};
+  if (kind_ == Kind::Request && iequals(h.name, "host")) {
+    // A repeated Host: HAProxy drops a copy equal to the first (case-
+    // insensitively) and refuses a different one (RFC 9112 3.2: 400).
+    if (const Header* first = msg_.find("host")) {
+      errAt = base;
+      return iequals(first->value, h.value) ? Err::None : Err::DuplicateHost;
+    }
+  }
+  msg_.headers.push_back(h);
+  return Err::None;
+}
+
+// A request whose target names an authority (absolute- or authority-form)
+// has one authority: a Host field that differs is refused, as HAProxy 2.6
+// does (h1_validate_connect_authority, h1_validate_mismatch_authority: the
+// hosts compare case-insensitively, and a port that is the default one may
+// be missing on either side). RFC 9112 3.2.2 says to ignore Host there; the
+// refusal keeps an ACL on hdr(host) from judging another vhost than the one
+// the server serves. Without a Host field, one is added from the authority
+// (userinfo removed) so that hdr(host), base and routing see it; HAProxy
+// forwards no Host there, RFC 9112 3.2.2 says a proxy MUST generate it.
+// A default port is dropped from Host as HAProxy normalizes it.
+Err Parser::checkHost(std::size_t& errAt) {
+  const TargetParts t = splitTarget(msg_.target);
+  if (t.form != TargetParts::Form::Absolute && t.form != TargetParts::Form::Authority)
+    return Err::None;
+  const bool connect = msg_.methodKind == Method::Connect;
+  // CONNECT compares without a scheme: 80 and 443 are both default there.
+  const std::string_view scheme = connect ? std::string_view{} : t.scheme;
+  Header* host = nullptr;
+  for (auto& h : msg_.headers) {
+    if (iequals(h.name, "host")) {
+      host = &h; // the only one: fieldLine keeps no second Host
+      break;
+    }
+  }
+  if (!host) {
+    const bool dropPort = t.hasPort && isDefaultPort(scheme, t.port);
+    msg_.headers.push_back({"Host", dropPort ? t.host : t.authority});
+    return Err::None;
+  }
+  errAt = static_cast<std::size_t>(host->name.data() - buf_.get());
+  const HostPort hv = hostPortOf(host->value);
+  if (connect) {
+    if (!hv.port.empty()) {
+      if (!iequals(hv.host, t.host) || hv.port != t.port) return Err::HostMismatch;
+    } else if (!isDefaultPort(scheme, t.port) || !iequals(hv.host, t.host)) {
+      return Err::HostMismatch;
+    }
+  } else if (!iequals(host->value, t.authority)) {
+    if (!t.hasPort && !hv.hasPort) return Err::HostMismatch;
+    if (t.hasPort && !isDefaultPort(scheme, t.port)) return Err::HostMismatch;
+    if (hv.hasPort && !isDefaultPort(scheme, hv.port)) return Err::HostMismatch;
+    if (!iequals(hv.host, t.host)) return Err::HostMismatch;
+  }
+  // HAProxy normalizes Host "h:443" to "h" for CONNECT, and for an absolute
+  // target naming the scheme's default port drops that port from Host too.
+  const bool normalize = connect ? !hv.port.empty() && isDefaultPort(scheme, hv.port)
+                                 : t.hasPort && isDefaultPort(scheme, t.port) && hv.hasPort &&
+                                       isDefaultPort(scheme, hv.port);
+  if (normalize) host->value = hv.host;
   return Err::None;
 }
 
@@ -699,7 +871,6 @@ Err Parser::headDone(std::size_t& errAt) {
   bool closeTok = false, keepAliveTok = false, upgradeTok = false, upgradeField = false;
   bool expect = false;
   bool websocket = false, wsKey = false; // Upgrade names websocket; its key (or accept) is there
-  int hosts = 0;
   const Header* clField = nullptr;
   const Header* upgradeHdr = nullptr;
   const Header* teField = nullptr;
@@ -771,9 +942,10 @@ Err Parser::headDone(std::size_t& errAt) {
       });
     } else if (iequals(h.name, request ? "sec-websocket-key" : "sec-websocket-accept")) {
       wsKey = true;
-    } else if (request && iequals(h.name, "host")) {
-      if (++hosts > 1) return Err::DuplicateHost;
     }
+  }
+  if (request) {
+    if (const Err e = checkHost(errAt); e != Err::None) return e;
   }
 
   if (haveCl && haveTe) {

@@ -55,7 +55,11 @@
 // Content-Length values are refused, identical ones (repeated fields or a
 // "5, 5" list) are merged as HAProxy does (the caller sends one field with
 // Message::contentLength); a chunk size above 2^52-1 is refused, as HAProxy
-// does.
+// does. Request targets: origin-form, absolute-form ("scheme://authority"
+// then '/' or the end), authority-form for CONNECT, "*" for OPTIONS; no
+// fragment. A Host field that differs from the
+// target's authority, or a second Host that differs from the first, is
+// refused; without Host, one is added from the authority (see checkHost).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -111,7 +115,11 @@ struct Message {
   int versionMajor = 1;
   int versionMinor = 1;
 
-  std::vector<Header> headers; // in order, duplicates kept
+  // In order, duplicates kept (but a request's repeated Host equal to the
+  // first is dropped). A request with an absolute- or authority-form target
+  // and no Host gets one made from the authority, at the end: one field more
+  // than Limits::maxHeaders is then possible.
+  std::vector<Header> headers;
 
   Framing framing = Framing::None;
   std::uint64_t contentLength = 0; // when framing == ContentLength
@@ -164,8 +172,9 @@ enum class Err {
   UnknownTransferCoding,  // request: not chunked/gzip/deflate/compress (501)
   ChunkedNotLast,         // chunked followed by another coding
   ChunkedTwice,
-  NotChunkedLast, // request: Transfer-Encoding whose last coding is not chunked
-  DuplicateHost,
+  NotChunkedLast,         // request: Transfer-Encoding whose last coding is not chunked
+  DuplicateHost,          // two Host fields with different values
+  HostMismatch,           // Host differs from the authority of the target
   UnexpectedSwitch,       // 101 to a request that asked for no upgrade
   MissingWebSocketKey,    // websocket upgrade without Sec-WebSocket-Key (HAProxy: 400)
   MissingWebSocketAccept, // websocket 101 without Sec-WebSocket-Accept (HAProxy: 502)
@@ -196,6 +205,25 @@ struct Result {
   // contract above). Points into the parser: valid until the next call.
   std::string_view framing;
 };
+
+// The parts of a request target (RFC 9112 section 3.2), as views into it.
+// One reading of the target for the parser, the sample fetches and routing,
+// so that an ACL sees the authority and path the server will use.
+struct TargetParts {
+  enum class Form { Invalid, Origin, Asterisk, Absolute, Authority };
+  Form form = Form::Invalid;
+  std::string_view scheme;    // absolute-form, without "://"
+  std::string_view authority; // absolute- and authority-form, userinfo removed
+  std::string_view host;      // authority without ":port"
+  std::string_view port;      // digits after ':' (may be empty: "h:")
+  bool hasPort = false;
+  std::string_view path;  // origin- and absolute-form: from '/' to '?' (may be empty)
+  std::string_view query; // after '?', without it
+  bool hasQuery = false;
+};
+// Splits a target the parser accepted. Any string is accepted (Form::Invalid
+// when it is none of the four forms, e.g. after a set-uri rule).
+TargetParts splitTarget(std::string_view target);
 
 // What the response parser must know about the request it answers.
 struct RequestContext {
@@ -248,6 +276,7 @@ private:
   Err statusLine(std::string_view line, std::size_t& errAt);
   Err fieldLine(std::string_view line, std::size_t& errAt);
   Err headDone(std::size_t& errAt);
+  Err checkHost(std::size_t& errAt);
   Err chunkByte(unsigned char c);
   Err trailerByte(unsigned char c);
   void emitChunkSize(std::uint64_t size);

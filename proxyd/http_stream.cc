@@ -3,10 +3,11 @@
 #include "proxyd/backend.h"
 #include "proxyd/balancer.h"
 #include "proxyd/daemon.h"
-#include "proxyd/worker.h"
 #include "proxyd/http_rules.h"
 #include "proxyd/io_util.h"
 #include "proxyd/logfmt.h"
+#include "proxyd/switching.h"
+#include "proxyd/worker.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -121,9 +122,10 @@ int64_t unixNow() {
 
 } // namespace
 
-HttpStream::HttpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
-    : d_(d), w_(w), fe_(fe), cfd_(clientFd), peer_(peer), reqParser_(http1::Kind::Request, limits()),
-      respParser_(http1::Kind::Response, limits()) {
+HttpStream::HttpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd,
+                       const common::SockAddr& peer)
+    : d_(d), w_(w), fe_(fe), cfd_(clientFd), peer_(peer),
+      reqParser_(http1::Kind::Request, limits()), respParser_(http1::Kind::Response, limits()) {
   int one = 1;
   setsockopt(cfd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   connector_ = std::make_unique<ServerConnector>(
@@ -320,17 +322,12 @@ void HttpStream::onRequestHead() {
     localReply(r, fcfg);
     return;
   }
-  int beIndex = fcfg.defaultBackendIndex;
+  int beIndex;
   {
     HeadView view(head, true);
     SampleContext c2 = ctx;
     c2.req = &view.message();
-    for (const auto& rule : fcfg.useBackends) {
-      if (!rule.cond || rule.cond->eval(c2)) {
-        beIndex = rule.backendIndex;
-        break;
-      }
-    }
+    beIndex = switchBackend(fcfg, c2);
   }
   be_ = d_.backend(beIndex);
   if (!be_) {
@@ -741,8 +738,8 @@ bool HttpStream::flushToClient() {
   while (!cOut_.empty() || respPending_ > 0) {
     // The head and the body bytes behind it leave in one system call.
     size_t headLen = cOut_.size();
-    bool more = state_ == State::Exchange && respHeadSeen_ && !respDone_ && !tunnelAfter_ &&
-                !noDelay();
+    bool more =
+        state_ == State::Exchange && respHeadSeen_ && !respDone_ && !tunnelAfter_ && !noDelay();
     ssize_t n = sendPair(cfd_, cOut_.data(), headLen, respPending_ ? sin_->readPtr() : nullptr,
                          respPending_, more);
     if (n < 0) {

@@ -30,7 +30,7 @@
 
 namespace {
 
-constexpr const char* kVersion = "proxyd 0.1 (HAProxy 2.6 configuration dialect, TCP mode)";
+constexpr const char* kVersion = "proxyd 0.1 (HAProxy 2.6 configuration dialect, TCP and HTTP modes)";
 
 struct Args {
   std::vector<std::string> files;
@@ -333,6 +333,12 @@ int main(int argc, char** argv) {
     }
   }
 
+  // From here on the ports and the admin socket become visible, and a
+  // reload may be asked for at once (a test, systemd): hold the signals the
+  // loop handles until their watchers exist (a slow start under a sanitizer
+  // made SIGUSR2 kill proxyd in that window).
+  common::SignalHold held({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP});
+
   // Millisecond timers, as HAProxy's: no timerfd re-armed at every turn.
   common::Loop loop(common::Loop::defaultClock(), common::Loop::Timing::Coarse);
   proxyd::RunOptions runOpts{!daemonize, args.quiet};
@@ -505,6 +511,7 @@ int main(int argc, char** argv) {
   });
   common::SignalWatcher usr2(loop, SIGUSR2, [&](int s) { reload(s); });
   common::SignalWatcher hup(loop, SIGHUP, [&](int s) { reload(s); });
+  held.release(); // a signal that came meanwhile is handled on the loop
   if (daemonize) daemonizer.ready();
   loop.run();
   if (!pidfile.empty()) common::removePidfile(pidfile);

@@ -2,9 +2,10 @@
 
 #include "proxyd/backend.h"
 #include "proxyd/daemon.h"
-#include "proxyd/worker.h"
 #include "proxyd/io_util.h"
 #include "proxyd/logfmt.h"
+#include "proxyd/switching.h"
+#include "proxyd/worker.h"
 
 #include <cerrno>
 #include <cstring>
@@ -25,6 +26,15 @@ long msSince(Clock::time_point from, Clock::time_point to) {
   return static_cast<long>(duration_cast<milliseconds>(to - from).count());
 }
 
+// The local address of a socket (%fi/%fp, %bi/%bp); none for a closed fd.
+std::optional<common::SockAddr> localAddr(int fd) {
+  if (fd < 0) return std::nullopt;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+  return common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
 void setNoDelay(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -35,7 +45,8 @@ constexpr int kMaxRounds = 8;
 
 } // namespace
 
-TcpStream::TcpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd, const common::SockAddr& peer)
+TcpStream::TcpStream(Daemon& d, Worker& w, FrontendRt& fe, int clientFd,
+                     const common::SockAddr& peer)
     : d_(d), w_(w), fe_(fe), cfd_(clientFd), peer_(peer) {
   acceptMono_ = Clock::now();
   acceptWall_ = std::chrono::system_clock::now();
@@ -48,16 +59,18 @@ TcpStream::~TcpStream() {
 }
 
 void TcpStream::start() {
-  cw_ = std::make_unique<common::FdWatcher>(w_.loop(), cfd_, [this](unsigned r) { onClientEvent(r); });
+  cw_ = std::make_unique<common::FdWatcher>(w_.loop(), cfd_,
+                                            [this](unsigned r) { onClientEvent(r); });
   timer_ = std::make_unique<common::Timer>(w_.loop(), [this] { onTimer(); });
   const auto& fcfg = fe_.cfg();
-  int beIndex = fcfg.defaultBackendIndex;
-  for (const auto& rule : fcfg.useBackends) {
-    // Rules without conditions always match; the first one wins.
-    beIndex = rule.backendIndex;
-    break;
+  // The switching rules see the layer-4 fetches: the client and, when a
+  // condition may read it, the address it connected to.
+  SampleContext ctx;
+  ctx.src = peer_;
+  if (switchingNeedsDst(fcfg)) {
+    if (auto a = localAddr(cfd_)) ctx.dst = *a;
   }
-  be_ = d_.backend(beIndex);
+  be_ = d_.backend(switchBackend(fcfg, ctx));
   if (!be_) {
     finish(TermCause::NoServer);
     return;
@@ -76,8 +89,10 @@ void TcpStream::assign(std::optional<size_t> avoid) {
   auto p = be_->pick(hashAddress(peer_.ip()), avoid);
   switch (p.status) {
   case BackendRt::PickStatus::Picked:
-    if (phase_ == Phase::Queued) tw_ = msSince(queuedAt_, Clock::now());
-    else if (tw_ < 0) tw_ = 0;
+    if (phase_ == Phase::Queued)
+      tw_ = msSince(queuedAt_, Clock::now());
+    else if (tw_ < 0)
+      tw_ = 0;
     if (avoid && *avoid != p.server) redispatched_ = true;
     takeSlot(p.server);
     g.unlock();
@@ -169,10 +184,13 @@ void TcpStream::connectTo(size_t server) {
     });
     return;
   }
-  sw_ = std::make_unique<common::FdWatcher>(w_.loop(), sfd_, [this](unsigned r) { onServerEvent(r); });
+  sw_ = std::make_unique<common::FdWatcher>(w_.loop(), sfd_,
+                                            [this](unsigned r) { onServerEvent(r); });
   sw_->want(common::FdWatcher::Write);
-  if (be_->cfg().timeouts.connect) timer_->arm(*be_->cfg().timeouts.connect);
-  else timer_->cancel();
+  if (be_->cfg().timeouts.connect)
+    timer_->arm(*be_->cfg().timeouts.connect);
+  else
+    timer_->cancel();
   // While connecting, keep reading the client into its buffer (one buffer).
   updateInterest();
 }
@@ -454,32 +472,34 @@ void TcpStream::releaseServer() {
 namespace {
 const char* termState(TermCause c) {
   switch (c) {
-  case TermCause::Normal: return "--";
-  case TermCause::ClientTimeout: return "cD";
-  case TermCause::ServerTimeout: return "sD";
-  case TermCause::ClientError: return "CD";
-  case TermCause::ServerError: return "SD";
-  case TermCause::ClientAbortQueue: return "CQ";
-  case TermCause::ClientAbortConnect: return "CC";
-  case TermCause::QueueTimeout: return "sQ";
-  case TermCause::QueueFull: return "sQ";
-  case TermCause::ConnectFailed: return "SC";
-  case TermCause::ConnectTimeout: return "sC";
-  case TermCause::NoServer: return "SC";
-  case TermCause::Killed: return "KD";
+  case TermCause::Normal:
+    return "--";
+  case TermCause::ClientTimeout:
+    return "cD";
+  case TermCause::ServerTimeout:
+    return "sD";
+  case TermCause::ClientError:
+    return "CD";
+  case TermCause::ServerError:
+    return "SD";
+  case TermCause::ClientAbortQueue:
+    return "CQ";
+  case TermCause::ClientAbortConnect:
+    return "CC";
+  case TermCause::QueueTimeout:
+    return "sQ";
+  case TermCause::QueueFull:
+    return "sQ";
+  case TermCause::ConnectFailed:
+    return "SC";
+  case TermCause::ConnectTimeout:
+    return "sC";
+  case TermCause::NoServer:
+    return "SC";
+  case TermCause::Killed:
+    return "KD";
   }
   return "--";
-}
-} // namespace
-
-namespace {
-// The local address of a socket (%fi/%fp, %bi/%bp); none for a closed fd.
-std::optional<common::SockAddr> localAddr(int fd) {
-  if (fd < 0) return std::nullopt;
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
-  return common::SockAddr::fromRaw(reinterpret_cast<sockaddr*>(&ss), len);
 }
 } // namespace
 

@@ -108,6 +108,10 @@ struct TrackProxy {
   int rise = 1;
   int fall = 1;
   Micros heartbeat = seconds(1); // silence longer than this counts as failure
+  // Who may be at the other end besides root (and vrrpd's own user): the
+  // user proxyd runs as when its socket is not root's (proxy_trust.h).
+  std::string proxyUser;            // as written; empty: root only
+  std::optional<unsigned> proxyUid; // resolved (a name or a number)
 };
 
 struct TrackScriptRef {

@@ -6,6 +6,7 @@
 #include "vrrpd/config_parse.h"
 
 #include <arpa/inet.h>
+#include <charconv>
 #include <cstdlib>
 
 namespace vrrpd::cfg {
@@ -13,6 +14,22 @@ namespace {
 
 std::string tag(const VrrpInstance& vi) {
   return "(" + vi.name + ") ";
+}
+
+// track_proxy's proxy_user: a name from the passwd database, or a bare uid.
+void completeProxyUsers(Draft& d, Diag& diag, const ParseOptions& opt) {
+  for (TrackProxy& t : d.cfg.trackProxies) {
+    if (t.proxyUser.empty()) continue;
+    unsigned uid = 0;
+    const std::string& u = t.proxyUser;
+    auto [p, ec] = std::from_chars(u.data(), u.data() + u.size(), uid);
+    if (ec == std::errc() && p == u.data() + u.size())
+      t.proxyUid = uid;
+    else if (opt.lookupUser)
+      t.proxyUid = opt.lookupUser(u);
+    if (!t.proxyUid)
+      diag.error(t.loc, "track_proxy " + t.name + ": proxy_user " + u + " does not exist");
+  }
 }
 
 void completeScripts(Draft& d, Diag& diag) {
@@ -375,6 +392,7 @@ void complete(Draft& d, Diag& diag, const ParseOptions& opt) {
   if (!d.mcastGroupSet) inet_pton(AF_INET, "224.0.0.18", &d.cfg.global.mcastGroup4.v4);
   d.cfg.global.mcastGroup4.family = AF_INET;
   completeScripts(d, diag);
+  completeProxyUsers(d, diag, opt);
   completeGroups(d, diag);
   for (InstanceDraft& i : d.instances)
     completeInstance(d, i, diag);

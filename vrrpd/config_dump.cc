@@ -97,6 +97,7 @@ void emitTrackProxies(YAML::Emitter& y, const std::vector<TrackProxy>& tps) {
     kv(y, "rise", t.rise);
     kv(y, "fall", t.fall);
     kv(y, "heartbeat", dur(t.heartbeat));
+    kv(y, "proxy_user", t.proxyUser);
     y << YAML::EndMap;
   }
   y << YAML::EndSeq;

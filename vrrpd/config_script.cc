@@ -134,13 +134,18 @@ void tpHeartbeat(TrackProxy& t, const NodeRef& r) {
   t.heartbeat = *d;
 }
 
-constexpr std::array<Keyword<TrackProxy>, 6> kTrackProxy = {{
+void tpProxyUser(TrackProxy& t, const NodeRef& r) {
+  if (r.line(1, 1, "a user name or uid")) t.proxyUser = r.arg(0);
+}
+
+constexpr std::array<Keyword<TrackProxy>, 7> kTrackProxy = {{
     {"socket", tpSocket},
     {"backend", tpBackend},
     {"weight", tpWeight},
     {"rise", tpRise},
     {"fall", tpFall},
     {"heartbeat", tpHeartbeat},
+    {"proxy_user", tpProxyUser},
 }};
 
 // --- vrrp_sync_group ---

@@ -209,6 +209,10 @@ int run(const Args& a) {
       return vrrpd::kExitFatal;
     }
   }
+  // The pidfile and the VRRP sockets are visible before the signal watchers
+  // exist: hold the signals they handle so that an early HUP or TERM is
+  // handled on the loop instead of killing vrrpd.
+  common::SignalHold held({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP});
   common::Loop loop;
   vrrpd::RunOptions opts;
   opts.logConsole = a.logConsole;
@@ -234,6 +238,7 @@ int run(const Args& a) {
   common::SignalWatcher usr2(loop, SIGUSR2, [&](int) { d.writeStats(); });
   common::SignalWatcher hup(loop, SIGHUP, [&d, file](int) { d.reload(file); });
   d.start();
+  held.release(); // a signal that came meanwhile is handled on the loop
   if (!a.dontFork) daemonizer.ready();
   loop.run();
   for (const std::string& pf : {a.pidfile, a.vrrpPidfile})

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <vector>
 
 namespace vrrpd {
@@ -66,16 +67,62 @@ std::optional<HealthLine> parseHealthLine(std::string_view line) {
   return h;
 }
 
+std::optional<std::string> LineReader::feed(std::string_view data, common::MonoTime now,
+                                            std::vector<std::string>& lines) {
+  if (!windowOpen_ || now - windowStart_ >= std::chrono::seconds(1)) {
+    windowOpen_ = true;
+    windowStart_ = now;
+    windowBytes_ = 0;
+  }
+  windowBytes_ += data.size();
+  if (windowBytes_ > kMaxBytesPerSecond)
+    return "flood: more than " + std::to_string(kMaxBytesPerSecond) + " bytes in 1 s";
+  for (char c : data) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      lines.push_back(std::move(partial_));
+      partial_.clear();
+      continue;
+    }
+    if ((u < 0x20 && c != '\t' && c != '\r') || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", u);
+      return std::string("garbage: control byte ") + hex;
+    }
+    if (partial_.size() >= kMaxLine)
+      return "line longer than " + std::to_string(kMaxLine) + " bytes";
+    partial_ += c;
+  }
+  return std::nullopt;
+}
+
+void LineReader::reset() {
+  partial_.clear();
+  windowOpen_ = false;
+  windowBytes_ = 0;
+}
+
+std::string cliWord(std::string_view word) {
+  std::string out;
+  out.reserve(word.size());
+  for (char c : word) {
+    if (c == ';' || c == '\\' || c == ' ' || c == '\t') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') c = '?';
+    out += c;
+  }
+  return out;
+}
+
 std::string watchCommand(const std::string& backend, std::chrono::microseconds heartbeat) {
   long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat).count();
   ms = std::clamp<long long>(ms, 10, 3600000);
   std::string c = "watch health";
-  if (!backend.empty()) c += " backend " + backend;
+  if (!backend.empty()) c += " backend " + cliWord(backend);
   return c + " heartbeat " + std::to_string(ms) + "\n";
 }
 
 std::string setVrrpCommand(const std::string& instance, const std::string& state, int priority) {
-  return "set vrrp " + instance + " " + state + " " + std::to_string(priority) + "\n";
+  return "set vrrp " + cliWord(instance) + " " + state + " " + std::to_string(priority) + "\n";
 }
 
 ProxyHealth::ProxyHealth(int rise, int fall, Micros heartbeat)
@@ -105,6 +152,8 @@ bool ProxyHealth::onLine(std::string_view line, common::MonoTime now) {
   if (line.empty() || line == ">") return false; // end of a command's output, a prompt
   lastLine_ = now;
   silent_ = false;
+  if (probationEnd_ && now < *probationEnd_) return false;
+  probationEnd_.reset();
   retry_ = Micros(100000);
   auto h = parseHealthLine(line);
   if (h) last_ = h;
@@ -116,7 +165,10 @@ bool ProxyHealth::onLine(std::string_view line, common::MonoTime now) {
   }
   good_ = 0;
   ++bad_;
-  std::string why = h ? "proxy reports: " + std::string(line) : "unexpected answer: " + std::string(line);
+  constexpr size_t kShown = 200; // of a line in the log
+  std::string shown(line.substr(0, kShown));
+  if (line.size() > kShown) shown += "...";
+  std::string why = h ? "proxy reports: " + shown : "unexpected answer: " + shown;
   if (status_ == TrackStatus::Init || (status_ == TrackStatus::Ok && bad_ >= fall_))
     return set(TrackStatus::Failed, why);
   return false;
@@ -126,6 +178,15 @@ bool ProxyHealth::onClosed(common::MonoTime, std::string why) {
   connected_ = false;
   silent_ = false;
   good_ = bad_ = 0;
+  return set(TrackStatus::Failed, std::move(why));
+}
+
+bool ProxyHealth::onViolation(common::MonoTime now, std::string why) {
+  connected_ = false;
+  silent_ = false;
+  good_ = bad_ = 0;
+  probationEnd_ = now + std::chrono::duration_cast<common::MonoTime::duration>(kProbation);
+  retry_ = Micros(2000000);
   return set(TrackStatus::Failed, std::move(why));
 }
 

@@ -20,13 +20,21 @@
 //     grace absorbs a late heartbeat. The silence deadline is re-armed by
 //     every line; after it fired, `rise` good lines bring it back.
 //   - reconnect delay: 100 ms, doubling to 2 s; back to 100 ms after a line.
+//   - a peer that breaks the protocol (LineReader below: an over-long line,
+//     control bytes, a flood) or is not trusted (proxy_trust.h) is dropped:
+//     FAILED as a closed connection, then on probation for kProbation
+//     (renewed by every violation): its lines do not count and the retry
+//     waits the longest delay, so a misbehaving peer never turns OK between
+//     two violations.
 #include "common/clock.h"
 #include "vrrpd/track.h"
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vrrpd {
 
@@ -42,10 +50,40 @@ struct HealthLine {
 // not a health line.
 std::optional<HealthLine> parseHealthLine(std::string_view line);
 
+// One word of a command line for proxyd's CLI (HAProxy's rules): `;` would
+// end the command, space and tab would split the word and `\` escapes, so
+// each of them is preceded by a `\`. A newline or other control character
+// cannot be carried by the CLI at all and becomes `?` (keepalived names never
+// hold one; the line must stay one line).
+std::string cliWord(std::string_view word);
+
 // The command that starts the stream.
 std::string watchCommand(const std::string& backend, std::chrono::microseconds heartbeat);
-// `set vrrp INST STATE PRIO`, with the line end.
+// `set vrrp INST STATE PRIO`, with the line end; INST through cliWord()
+// (a keepalived instance name may hold `;`, `\` or, quoted, a space).
 std::string setVrrpCommand(const std::string& instance, const std::string& state, int priority);
+
+// The watch stream's framing and limits: bytes in, complete lines out, or the
+// reason the peer broke the protocol (the connection must then be dropped).
+// proxyd writes short text lines (under 200 bytes) at a change and at each
+// heartbeat (>= 10 ms), so the limits are far above what it ever sends.
+class LineReader {
+public:
+  static constexpr size_t kMaxLine = 4096;            // bytes, without the "\n"
+  static constexpr size_t kMaxBytesPerSecond = 65536; // over a 1 s window
+  // `data` arrived at `now`; complete lines (without "\n") are appended to
+  // `lines`. Returns the violation, if any: a line longer than kMaxLine, a
+  // control byte (other than tab and CR), more than kMaxBytesPerSecond.
+  std::optional<std::string> feed(std::string_view data, common::MonoTime now,
+                                  std::vector<std::string>& lines);
+  void reset();
+
+private:
+  std::string partial_;
+  bool windowOpen_ = false;
+  common::MonoTime windowStart_{};
+  size_t windowBytes_ = 0;
+};
 
 class ProxyHealth {
 public:
@@ -59,6 +97,10 @@ public:
   bool onLine(std::string_view line, common::MonoTime now);
   // The connection failed or closed; `why` is kept for the log.
   bool onClosed(common::MonoTime now, std::string why);
+  // The peer broke the protocol or is not trusted: the connection is gone
+  // and the peer on probation (see above).
+  bool onViolation(common::MonoTime now, std::string why);
+  static constexpr std::chrono::seconds kProbation{5};
   // Time passed: fails when the silence deadline is reached.
   bool onTick(common::MonoTime now);
 
@@ -84,6 +126,7 @@ private:
   bool silent_ = false; // the deadline already fired for this silence
   common::MonoTime lastLine_{};
   Micros retry_{100000};
+  std::optional<common::MonoTime> probationEnd_;
   std::optional<HealthLine> last_;
 };
 

@@ -1,10 +1,12 @@
 #include "vrrpd/proxy_tracker.h"
 
 #include "common/log.h"
+#include "vrrpd/proxy_trust.h"
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -12,6 +14,39 @@
 namespace vrrpd {
 
 namespace {
+
+// Bounds of one wake-up, so a peer that writes without pause never holds the
+// loop (signals, timers and the VRRP instances stay on time).
+constexpr size_t kReadChunk = 4096;
+constexpr int kReadsPerWake = 4;
+// proxyd answers `set vrrp` with an empty line or a one-line error.
+constexpr size_t kMaxAnswer = 4096;
+
+// Who may be at the other end (proxy_trust.h).
+TrustedIds trustedIds(const TrackProxy& cfg) {
+  TrustedIds ids;
+  ids.uids = {0, ::geteuid()};
+  ids.gids = {0, ::getegid()};
+  if (cfg.proxyUid) {
+    ids.uids.push_back(static_cast<uid_t>(*cfg.proxyUid));
+    if (const passwd* pw = ::getpwuid(static_cast<uid_t>(*cfg.proxyUid)))
+      ids.gids.push_back(pw->pw_gid);
+  }
+  return ids;
+}
+
+// The peer's credentials must be trusted; `why` says otherwise.
+bool peerTrusted(int fd, const TrustedIds& ids, std::string& why) {
+  ucred cr{};
+  socklen_t len = sizeof cr;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+    why = std::string("SO_PEERCRED: ") + std::strerror(errno);
+    return false;
+  }
+  auto refusal = checkProxyPeer(cr.uid, cr.pid, ids);
+  if (refusal) why = *refusal;
+  return !refusal;
+}
 
 // A non-blocking connected unix socket, or -1 with `err`.
 int connectUnix(const std::string& path, std::string& err) {
@@ -72,19 +107,26 @@ void ProxyTracker::changed() {
 void ProxyTracker::connect() {
   std::string err;
   auto now = loop_.clock().now();
+  TrustedIds ids = trustedIds(cfg_);
+  if (auto refusal = checkProxySocket(cfg_.socket, ids, systemFs())) {
+    refuse(*refusal);
+    return;
+  }
   int fd = connectUnix(cfg_.socket, err);
   if (fd < 0) {
     bool ch = health_.onClosed(now, err);
-    if (err != lastFailure_) {
-      log_(common::kWarning, "Track proxy " + cfg_.name + ": " + err);
-      lastFailure_ = err;
-    }
+    logFailure(err);
     retry_->arm(health_.nextRetryDelay());
     if (ch) changed();
     return;
   }
+  if (!peerTrusted(fd, ids, err)) {
+    ::close(fd);
+    refuse(err);
+    return;
+  }
   fd_ = fd;
-  in_.clear();
+  reader_.reset();
   health_.onConnecting(now);
   std::string cmd = watchCommand(cfg_.backend, cfg_.heartbeat);
   ssize_t n = ::send(fd_, cmd.data(), cmd.size(), MSG_NOSIGNAL);
@@ -117,21 +159,23 @@ void ProxyTracker::onTick() {
   if (ch) changed();
 }
 
+// At most kReadsPerWake reads per wake-up: the watcher is level-triggered,
+// so whatever is left wakes the loop again after the other events had their
+// turn. Each line goes through the LineReader's limits.
 void ProxyTracker::onWatch(unsigned) {
-  char buf[4096];
+  char buf[kReadChunk];
   bool ch = false;
-  for (;;) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < kReadsPerWake; ++i) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
-      in_.append(buf, static_cast<size_t>(n));
-      size_t nl;
-      while ((nl = in_.find('\n')) != std::string::npos) {
-        ch = health_.onLine(std::string_view(in_).substr(0, nl), loop_.clock().now()) || ch;
-        in_.erase(0, nl + 1);
-      }
-      if (in_.size() > 65536) {
-        if (ch) changed();
-        drop("line too long");
+      auto now = loop_.clock().now();
+      lines.clear();
+      auto bad = reader_.feed(std::string_view(buf, static_cast<size_t>(n)), now, lines);
+      for (const std::string& l : lines)
+        ch = health_.onLine(l, now) || ch;
+      if (bad) {
+        refuse("proxy broke the protocol (" + *bad + ")");
         return;
       }
       continue;
@@ -142,24 +186,40 @@ void ProxyTracker::onWatch(unsigned) {
     drop(n == 0 ? "connection closed by proxy" : std::string("recv: ") + std::strerror(errno));
     return;
   }
-  lastFailure_.clear();
+  if (health_.status() == TrackStatus::Ok) lastFailure_.clear(); // a new failure is logged
   armTick();
   if (ch) changed();
 }
 
 void ProxyTracker::drop(const std::string& why) {
+  closeWatch();
+  bool ch = health_.onClosed(loop_.clock().now(), why);
+  logFailure(why);
+  retry_->arm(health_.nextRetryDelay());
+  if (ch) changed();
+}
+
+void ProxyTracker::refuse(const std::string& why) {
+  closeWatch();
+  bool ch = health_.onViolation(loop_.clock().now(), why);
+  logFailure("refusing the peer at " + cfg_.socket + ": " + why);
+  retry_->arm(health_.nextRetryDelay());
+  if (ch) changed();
+}
+
+void ProxyTracker::closeWatch() {
   w_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  in_.clear();
+  reader_.reset();
   tick_->cancel();
-  bool ch = health_.onClosed(loop_.clock().now(), why);
+}
+
+void ProxyTracker::logFailure(const std::string& why) {
   if (why != lastFailure_) {
     log_(common::kWarning, "Track proxy " + cfg_.name + ": " + why);
     lastFailure_ = why;
   }
-  retry_->arm(health_.nextRetryDelay());
-  if (ch) changed();
 }
 
 // ---- reports ----------------------------------------------------------------
@@ -176,9 +236,15 @@ void ProxyTracker::report(const std::string& instance, const std::string& state,
 void ProxyTracker::flushReports() {
   if (rfd_ >= 0 || pending_.empty() || !started_) return;
   std::string err;
-  int fd = connectUnix(cfg_.socket, err);
+  TrustedIds ids = trustedIds(cfg_);
+  int fd = checkProxySocket(cfg_.socket, ids, systemFs()) ? -1 : connectUnix(cfg_.socket, err);
+  if (fd >= 0 && !peerTrusted(fd, ids, err)) {
+    ::close(fd); // the watch connection refuses (and logs) it as well
+    fd = -1;
+  }
   if (fd < 0) {
-    // Not reachable now: the watch's reconnection sends everything again.
+    // Not reachable (or not trusted) now: the watch's next successful
+    // connection sends everything again.
     pending_.clear();
     return;
   }
@@ -206,11 +272,17 @@ void ProxyTracker::onReport(unsigned ready) {
     }
   }
   if (ready & common::FdWatcher::Read) {
-    char buf[4096];
-    for (;;) {
+    char buf[kReadChunk];
+    for (int i = 0; i < kReadsPerWake; ++i) {
       ssize_t n = ::recv(rfd_, buf, sizeof buf, 0);
       if (n > 0) {
         rin_.append(buf, static_cast<size_t>(n));
+        if (rin_.size() > kMaxAnswer) {
+          endReport("answer longer than " + std::to_string(kMaxAnswer) + " bytes");
+          refuse("proxy broke the protocol (answer to `set vrrp` longer than " +
+                 std::to_string(kMaxAnswer) + " bytes)");
+          return;
+        }
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -237,8 +309,13 @@ void ProxyTracker::endReport(const std::string& problem) {
   } else {
     // Anything but empty lines is an error message from proxyd.
     std::string msg;
-    for (char c : rin_)
-      if (c != '\n' || (!msg.empty() && msg.back() != ' ')) msg += c == '\n' ? ' ' : c;
+    for (char c : rin_) {
+      if (c == '\n')
+        c = ' ';
+      else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        c = '?'; // no log injection
+      if (c != ' ' || (!msg.empty() && msg.back() != ' ')) msg += c;
+    }
     while (!msg.empty() && msg.back() == ' ') msg.pop_back();
     if (!msg.empty())
       log_(common::kWarning, "Track proxy " + cfg_.name + ": proxyd answered: " + msg);

@@ -14,6 +14,13 @@
 // time (1 s timeout). After each (re)connection of the watch every known
 // state is sent again (proxyd may have restarted). `Permission denied` (a
 // socket below level operator) is logged once.
+//
+// Trust and limits: before each connection the socket file and its
+// directories are checked, after it the peer's SO_PEERCRED uid
+// (proxy_trust.h); every line and every read is bounded (LineReader, at most
+// 16 KiB per wake-up, an answer to `set vrrp` of at most 4 KiB). A refused or
+// misbehaving peer is dropped, logged and counts as a failed proxy
+// (ProxyHealth::onViolation).
 #include "common/loop.h"
 #include "vrrpd/config.h"
 #include "vrrpd/proxy_health.h"
@@ -46,6 +53,9 @@ private:
   void connect();
   void onWatch(unsigned ready);
   void drop(const std::string& why);
+  void refuse(const std::string& why); // untrusted or broke the protocol
+  void closeWatch();
+  void logFailure(const std::string& why); // once until it changes
   void armTick();
   void onTick();
   void changed();
@@ -62,7 +72,7 @@ private:
   // watch connection
   int fd_ = -1;
   common::FdWatcherPtr w_;
-  std::string in_;
+  LineReader reader_;
   common::TimerPtr tick_;
   common::TimerPtr retry_;
   std::string lastFailure_; // logged once until it changes

@@ -129,6 +129,16 @@ def test_unknown_keyword_message_says_unsupported_keyword():
         check("unsupported keyword 'frobnicate'" in r.stdout, f"message: {r.stdout}")
 
 
+def test_version_names_the_modes_proxyd_serves():
+    # -v/-vv once said "TCP mode" long after mode http landed.
+    skip_if_haproxy("proxyd's own version line")
+    for flag in ("-v", "-vv"):
+        r = subprocess.run([PROXYD, flag], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=10)
+        check(r.returncode == 0, f"{flag} exited {r.returncode}")
+        check("HTTP" in r.stdout and "TCP" in r.stdout, f"{flag} printed {r.stdout!r}")
+
+
 def test_invalid_config_never_opens_a_listener():
     port = free_port()
     with tempfile.TemporaryDirectory() as d:
@@ -188,6 +198,29 @@ def test_daemon_mode_detaches_and_writes_pidfile():
             log.close()
             if pid is not None and pid_alive(pid):
                 stop_pid(pid)
+
+
+def test_pidfile_symlink_is_refused():
+    # A symlink planted at the pidfile path must not make proxyd (root) write
+    # through it: it refuses to start, says why, and the target is untouched.
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        path = write(d, good_config(port))
+        target = os.path.join(d, "precious")
+        with open(target, "w") as f:
+            f.write("keep me\n")
+        pidfile = os.path.join(d, "proxy.pid")
+        os.symlink(target, pidfile)
+        p = subprocess.Popen([PROXYD, "-db", "-p", pidfile, "-f", path], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            out, _ = p.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate(timeout=5)
+        check(p.returncode not in (0, None, -9), f"proxyd ran with a symlinked pidfile ({p.returncode})")
+        check(open(target).read() == "keep me\n", "proxyd wrote through the symlink")
+        check("symbolic link" in out, "no clear reason given:\n" + out)
 
 
 def test_user_group_and_chroot_are_applied_after_binding():

@@ -250,5 +250,34 @@ def test_soft_stop_after_reload_waits_for_old_streams():
         check(p.proc.returncode == 0, f"exit code {p.proc.returncode}")
 
 
+def connects(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_reload_asked_the_moment_the_port_listens():
+    # A reload asked for as soon as the port listens (a test, systemd's
+    # ExecReload racing the start) once found no signal watcher yet: SIGUSR2
+    # took its default action and killed proxyd. 64 worker threads make the
+    # window between listening and the watchers wide; it failed 5 of 5.
+    skip_if_haproxy("HAProxy reloads by starting a new process (master-worker)")
+    with Backend("web1") as w1:
+        port = free_port()
+        cfg = config(port, w1.port, "/nonexistent-dir/admin.sock").replace(
+            f"    stats socket /nonexistent-dir/admin.sock level admin\n", "    nbthread 64\n")
+        for sig in (signal.SIGUSR2, signal.SIGHUP, signal.SIGUSR2):
+            p = Proxy(cfg, wait_ports=[]).start()
+            try:
+                check(wait_until(lambda: connects(port), 5.0, step=0.0005), "listens")
+                os.kill(p.pid, sig)
+                check(p.wait_output(r"Reloaded the configuration", 3.0) is not None,
+                      f"{signal.Signals(sig).name} right after start: reloaded "
+                      f"(alive: {p.proc.poll() is None}); output: {p.output()[-300:]!r}")
+                check(ask_tcp(port) == "web1", "serves after the early reload")
+            finally:
+                p.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())

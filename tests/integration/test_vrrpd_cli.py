@@ -196,6 +196,36 @@ def test_daemon_options_parse_then_a_missing_interface_refuses_to_run():
     check(r.returncode == 0, f"combined short options: exit {r.returncode}: {r.stderr}")
 
 
+def test_pidfile_symlink_is_refused():
+    # A symlink planted at -p's path must not make vrrpd (root) write through
+    # it. The daemon runs in a network namespace of its own (only lo), so the
+    # host is never touched even if it did start.
+    if os.geteuid() != 0:
+        raise Skip("needs root (a network namespace for the daemon)")
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "k.conf")
+        with open(cfg, "w") as f:
+            f.write("vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 51\n"
+                    "  priority 100\n  virtual_ipaddress {\n    198.18.0.222\n  }\n}\n")
+        target = os.path.join(tmp, "precious")
+        with open(target, "w") as f:
+            f.write("keep me\n")
+        pid = os.path.join(tmp, "x.pid")
+        os.symlink(target, pid)
+        p = subprocess.Popen(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+                              VRRPD, "-n", "-l", "-D", "-p", pid, "-f", cfg],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        try:
+            out, _ = p.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()  # unshare and sh exec vrrpd: this is its pid
+            out, _ = p.communicate(timeout=5)
+        check(p.returncode not in (0, None, -9), f"vrrpd ran with a symlinked pidfile ({p.returncode})")
+        check(open(target).read() == "keep me\n", "vrrpd wrote through the symlink")
+        check("symbolic link" in out, "no clear reason given:\n" + out)
+
+
 def main() -> None:
     tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
     if not os.path.exists(VRRPD):

@@ -111,6 +111,28 @@ TEST_CASE("Pidfile write, read and remove", "[process]") {
   CHECK_FALSE(readPidfile(dir.path + "/junk.pid").ok());
 }
 
+TEST_CASE("Pidfile: a symlink at the path is refused, its target untouched", "[process]") {
+  TempDir dir;
+  std::string target = dir.path + "/precious";
+  std::ofstream(target) << "keep\n";
+  std::string path = dir.path + "/vrrpd.pid";
+  REQUIRE(::symlink(target.c_str(), path.c_str()) == 0);
+  auto w = writePidfile(path, 4242);
+  REQUIRE_FALSE(w.ok());
+  CHECK(w.error().find("symbolic link") != std::string::npos);
+  CHECK(slurp(target) == "keep\n");
+  std::ofstream(target) << "99\n";
+  auto r = readPidfile(path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().find("symbolic link") != std::string::npos);
+  // A dangling link (nothing to truncate yet) is refused too: O_CREAT would
+  // otherwise create its target.
+  std::string dangling = dir.path + "/other.pid";
+  REQUIRE(::symlink((dir.path + "/created").c_str(), dangling.c_str()) == 0);
+  CHECK_FALSE(writePidfile(dangling, 1).ok());
+  CHECK(::access((dir.path + "/created").c_str(), F_OK) != 0);
+}
+
 TEST_CASE("Daemonizer: the launcher exits 0 only after the daemon is ready", "[process]") {
   TempDir dir;
   std::string info = dir.path + "/daemon.info";

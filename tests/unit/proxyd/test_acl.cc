@@ -167,9 +167,33 @@ TEST_CASE("path and its matchers, with and without -i", "[acl][fetch]") {
 TEST_CASE("path: absolute form, and targets without a path", "[acl][fetch]") {
   CHECK(match("path /static/x", get("http://host/static/x", "Host: host\r\n")));
   CHECK(match("path /a.css", get("http://host/a.css?q", "Host: host\r\n")));
-  CHECK_FALSE(match("path -m found", get("http://host", "Host: host\r\n")));
   CHECK_FALSE(match("path -m found", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CHECK_FALSE(match("path -m found", "CONNECT h:443 HTTP/1.1\r\n\r\n"));
   CHECK(match("url *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"));
+}
+
+// The path and authority an ACL judges are the ones the server takes from
+// the target (RFC 9112 3.2.2), whatever form the client chose.
+TEST_CASE("path: an absolute target without a path has the path /", "[acl][fetch][authority]") {
+  // The server serves "/" (RFC 9110 4.2.3); HAProxy 2.6 finds no path here.
+  CHECK(match("path /", get("http://host", "Host: host\r\n")));
+  CHECK(match("base host/", get("http://host", "Host: host\r\n")));
+  CHECK(match("path_beg /admin", get("HTTP://host/admin", "Host: host\r\n")));
+  CHECK(match("path_beg /admin", get("http://u:p@host:80/admin?x", "Host: host\r\n")));
+}
+
+TEST_CASE("hdr(host) and base see the target's authority when Host is missing",
+          "[acl][fetch][authority]") {
+  const std::string abs = "GET http://internal.example/x HTTP/1.1\r\n\r\n";
+  CHECK(match("hdr(host) -i internal.example", abs));
+  CHECK(match("req.hdr(host) -i internal.example", abs));
+  CHECK(match("base internal.example/x", abs));
+  CHECK(match("hdr(host) -i a", "GET http://a:80/x HTTP/1.0\r\n\r\n"));
+  CHECK(match("hdr(host) -i a:8080", "GET http://u@a:8080/x HTTP/1.0\r\n\r\n"));
+  // CONNECT: base is the Host alone, as HAProxy.
+  CHECK(match("base a", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"));
+  CHECK(match("hdr(host) a", "CONNECT a:443 HTTP/1.1\r\n\r\n"));
+  CHECK(match("base a", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"));
 }
 
 TEST_CASE("url, query, base and url_param", "[acl][fetch]") {
@@ -298,7 +322,9 @@ TEST_CASE("patterns from a file with -f", "[acl]") {
   CHECK(matchPath("path_beg -i -f " + path, "/Static/x"));
   CHECK(matchPath("path_beg -f " + path, "/api/x"));
   CHECK_FALSE(matchPath("path_beg -f " + path, "/other"));
-  CHECK_FALSE(matchPath("path_beg -f " + path, "/#not"));
+  // A '#' line is a comment, not a pattern (a target cannot hold '#': a header can).
+  CHECK_FALSE(match("hdr_beg(x) -f " + path, get("/", "Host: x\r\nX: #not\r\n")));
+  CHECK(match("hdr_beg(x) -f " + path, get("/", "Host: x\r\nX: /static\r\n")));
 }
 
 // ------------------------------------------------------------ conditions
@@ -494,7 +520,8 @@ TEST_CASE("response fetches: status and res.hdr", "[acl][fetch]") {
   CHECK_FALSE(t.at("ok")->eval(SampleContext{}));
 }
 
-TEST_CASE("regular expressions: ERE, the digit class, -i, and long values without recursion", "[acl][regex]") {
+TEST_CASE("regular expressions: ERE, the digit class, -i, and long values without recursion",
+          "[acl][regex]") {
   CHECK(matchPath("path_reg ^/v\\d+/", "/v12/x"));
   CHECK_FALSE(matchPath("path_reg ^/v\\d+/", "/vx/"));
   CHECK(matchPath("path_reg ^/[\\d]+$", "/123"));

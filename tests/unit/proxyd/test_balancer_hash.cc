@@ -1,7 +1,9 @@
 // Layer-7 hashing: HAProxy's hash functions, the element each algorithm
 // hashes, and the round robin fallback when it is absent.
+#include "acl_test_util.h"
 #include "config_test_util.h"
 #include "proxyd/balancer.h"
+#include "proxyd/http_rules.h"
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -67,7 +69,8 @@ TEST_CASE("every hash function spreads keys evenly, rotations by 0 included", "[
       CHECK(hashBytes(fn, key) == hashBytes(fn, key));
     }
     INFO("function " << static_cast<int>(fn));
-    for (int b : buckets) CHECK(b > 750); // each of three gets over a quarter
+    for (int b : buckets)
+      CHECK(b > 750); // each of three gets over a quarter
   }
 }
 
@@ -110,6 +113,16 @@ TEST_CASE("balance hdr takes the header's first value", "[balancer][hash]") {
   CHECK(element("balance hdr(host) use_domain_only", host("a..org")) == "a.");
   CHECK(element("balance hdr(host) use_domain_only", host("example.org.")) == "org");
   CHECK(element("balance hdr(host) use_domain_only", host("..")) == ".");
+}
+
+// The parser gives an absolute-form request without Host the Host of its
+// authority: the server serves that vhost, and the hash follows it.
+TEST_CASE("balance hdr(host) hashes the target's authority when Host is missing",
+          "[balancer][hash][authority]") {
+  const proxyd::test::Parsed abs("GET http://u@internal.example:80/x HTTP/1.1\r\n\r\n");
+  CHECK(element("balance hdr(host)", fromMessage(abs.msg())) == "internal.example");
+  const proxyd::test::Parsed origin("GET /x HTTP/1.1\r\nHost: internal.example\r\n\r\n");
+  CHECK(element("balance hdr(host)", fromMessage(origin.msg())) == "internal.example");
 }
 
 TEST_CASE("requestKey: the backend's function, none when absent", "[balancer][hash]") {

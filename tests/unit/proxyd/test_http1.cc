@@ -257,6 +257,146 @@ TEST_CASE("request targets: origin, absolute, authority for CONNECT, * for OPTIO
   refused(Req, "GET example.com/ HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 4);
 }
 
+// Targets whose path a fetch would not find while the server does (HAProxy
+// 2.6 answers 400 to each): a scheme needs "://" and an authority.
+TEST_CASE("a scheme without an authority is refused", "[http1][target]") {
+  for (const char* t :
+       {"x:/admin", "http:/admin", "http:admin", "HTTP:/admin", "mailto:x@y", "urn:x://a/admin"}) {
+    refused(Req, std::string("GET ") + t + " HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 4);
+  }
+}
+
+TEST_CASE("authority-form is for CONNECT only, with a port", "[http1][target]") {
+  refused(Req, "GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 4);
+  refused(Req, "POST a.example:443 HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 5);
+  refused(Req, "CONNECT a: HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 8);
+  refused(Req, "CONNECT a:x HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 8);
+  // Stricter than HAProxy, which accepts these three.
+  refused(Req, "CONNECT :443 HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 8);
+  refused(Req, "CONNECT a:443/x HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 8);
+  refused(Req, "CONNECT u@a:443 HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 8);
+  accepted(Req, "CONNECT [::1]:443 HTTP/1.1\r\n\r\n");
+  accepted(Req, "CONNECT http://a:443/ HTTP/1.1\r\nHost: a\r\n\r\n");
+  refused(Req, "CONNECT http://a/ HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 8);
+}
+
+TEST_CASE("fragments and authorities not followed by a path are refused", "[http1][target]") {
+  refused(Req, "GET /x#f HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 6);
+  refused(Req, "GET /admin#/x HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 10);
+  refused(Req, "GET http://a/x#f HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 14);
+  refused(Req, "GET http://a#f HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 12);
+  refused(Req, "GET http://a?x HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 4);
+  refused(Req, "GET http://a?x HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 4);
+  // An empty host (RFC 9110 4.2.1: reject; HAProxy accepts it without Host).
+  refused(Req, "GET http:///admin HTTP/1.1\r\nHost: a\r\n\r\n", Err::BadTarget, 400, 4);
+  refused(Req, "GET http://:80/x HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 4);
+  refused(Req, "GET http://u@/x HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 4);
+  refused(Req, "GET http://a:x/ HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 4);
+  refused(Req, "GET http://[::1/ HTTP/1.1\r\n\r\n", Err::BadTarget, 400, 4);
+  accepted(Req, "GET http://a HTTP/1.1\r\nHost: a\r\n\r\n");
+  accepted(Req, "GET HTTP://a/x HTTP/1.1\r\nHost: a\r\n\r\n");
+  accepted(Req, "GET x://a/admin HTTP/1.1\r\nHost: a\r\n\r\n");
+  accepted(Req, "GET //admin HTTP/1.1\r\nHost: a\r\n\r\n"); // a path with an empty segment
+}
+
+// The absolute-form authority and Host name one vhost (HAProxy 2.6's checks).
+TEST_CASE("a Host that differs from the target's authority is refused", "[http1][host]") {
+  auto mismatch = [](const std::string& s) {
+    refused(Req, s, Err::HostMismatch, 400, at(s, "Host:"));
+  };
+  mismatch("GET http://internal.example/x HTTP/1.1\r\nHost: public.example\r\n\r\n");
+  mismatch("GET https://internal.example/x HTTP/1.1\r\nHost: public.example\r\n\r\n");
+  mismatch("GET http://u:p@internal.example/x HTTP/1.1\r\nHost: public.example\r\n\r\n");
+  mismatch("GET http://a@b/x HTTP/1.1\r\nHost: a\r\n\r\n");
+  mismatch("GET HTTP://a/x HTTP/1.1\r\nHost: b\r\n\r\n");
+  mismatch("GET http://a/x HTTP/1.1\r\nHost:\r\n\r\n");
+  mismatch("GET http://a/x HTTP/1.1\r\nHost: a, b\r\n\r\n");
+  mismatch("GET http://a/x HTTP/1.1\r\nHost: a.\r\n\r\n");
+  // Ports: only the scheme's default one may be left out.
+  mismatch("GET http://a:8080/x HTTP/1.1\r\nHost: a\r\n\r\n");
+  mismatch("GET http://a:080/x HTTP/1.1\r\nHost: a\r\n\r\n");
+  mismatch("GET http://a/x HTTP/1.1\r\nHost: a:443\r\n\r\n");
+  mismatch("GET https://a/x HTTP/1.1\r\nHost: a:80\r\n\r\n");
+  mismatch("GET ftp://a:21/x HTTP/1.1\r\nHost: a\r\n\r\n");
+  mismatch("CONNECT a:443 HTTP/1.1\r\nHost: public.example\r\n\r\n");
+  mismatch("CONNECT a:443 HTTP/1.1\r\nHost: a:80\r\n\r\n");
+  mismatch("CONNECT a:8443 HTTP/1.1\r\nHost: a\r\n\r\n");
+  // The first Host is the one compared; a second one must equal it.
+  const std::string two = "GET http://a/x HTTP/1.1\r\nHost: b\r\nHost: a\r\n\r\n";
+  refused(Req, two, Err::DuplicateHost, 400, at(two, "Host: a"));
+}
+
+TEST_CASE("Host and authority that agree are accepted, default ports dropped from Host",
+          "[http1][host]") {
+  auto host = [](const std::string& s) {
+    const auto o = accepted(Req, s);
+    const auto& e = o.events[0];
+    const auto b = e.find("[Host=");
+    if (b == std::string::npos) return std::string("none");
+    const auto end = std::min(e.find("] [", b), e.size() - 1); // the value may hold ']'
+    return e.substr(b + 6, end - b - 6);
+  };
+  CHECK(host("GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n") == "a");
+  CHECK(host("GET http://internal.example/x HTTP/1.1\r\nHost: INTERNAL.example\r\n\r\n") ==
+        "INTERNAL.example");
+  CHECK(host("GET http://a:80/x HTTP/1.1\r\nHost: a\r\n\r\n") == "a");
+  CHECK(host("GET http://a/x HTTP/1.1\r\nHost: a:80\r\n\r\n") == "a:80");
+  CHECK(host("GET http://a:80/x HTTP/1.1\r\nHost: a:80\r\n\r\n") == "a");
+  CHECK(host("GET http://a:/x HTTP/1.1\r\nHost: a:\r\n\r\n") == "a");
+  CHECK(host("GET https://a:443/x HTTP/1.1\r\nHost: a\r\n\r\n") == "a");
+  CHECK(host("GET https://a/x HTTP/1.1\r\nHost: a:443\r\n\r\n") == "a:443");
+  CHECK(host("GET http://u:p@a/x HTTP/1.1\r\nHost: a\r\n\r\n") == "a");
+  CHECK(host("GET http://[::1]:80/x HTTP/1.1\r\nHost: [::1]\r\n\r\n") == "[::1]");
+  CHECK(host("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n") == "a");
+  CHECK(host("CONNECT a:80 HTTP/1.1\r\nHost: a\r\n\r\n") == "a");
+  CHECK(host("CONNECT a:8443 HTTP/1.1\r\nHost: A:8443\r\n\r\n") == "A:8443");
+  CHECK(host("CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]\r\n\r\n") == "[::1]");
+  // Origin-form: nothing to compare.
+  CHECK(host("GET /x HTTP/1.1\r\nHost: a:80\r\n\r\n") == "a:80");
+  CHECK(host("GET /x HTTP/1.1\r\nHost:\r\n\r\n") == "");
+  CHECK(host("GET /x HTTP/1.1\r\n\r\n") == "none");
+}
+
+TEST_CASE("without Host, the target's authority gives one", "[http1][host]") {
+  auto hosts = [](const std::string& s) {
+    const auto o = accepted(Req, s);
+    std::string out;
+    for (auto b = o.events[0].find("[Host="); b != std::string::npos;
+         b = o.events[0].find("[Host=", b + 1))
+      out += o.events[0].substr(b, o.events[0].find(']', b) - b + 1);
+    return out;
+  };
+  CHECK(hosts("GET http://internal.example/x HTTP/1.1\r\n\r\n") == "[Host=internal.example]");
+  CHECK(hosts("GET http://internal.example/x HTTP/1.0\r\n\r\n") == "[Host=internal.example]");
+  CHECK(hosts("GET http://u:p@a:8080/x HTTP/1.1\r\n\r\n") == "[Host=a:8080]");
+  CHECK(hosts("GET http://a:80/x HTTP/1.1\r\n\r\n") == "[Host=a]");
+  CHECK(hosts("GET https://a:443/x HTTP/1.1\r\n\r\n") == "[Host=a]");
+  CHECK(hosts("GET https://a:80/x HTTP/1.1\r\n\r\n") == "[Host=a:80]");
+  CHECK(hosts("CONNECT a:443 HTTP/1.1\r\n\r\n") == "[Host=a]");
+  CHECK(hosts("CONNECT a:8443 HTTP/1.1\r\n\r\n") == "[Host=a:8443]");
+  // The head forwarded (serializeHead) carries it.
+  Parser p(Req);
+  REQUIRE(p.parse("GET http://i.example/x HTTP/1.1\r\n\r\n").event == Event::Head);
+  CHECK(serializeHead(p.message()) == "GET http://i.example/x HTTP/1.1\r\nHost: i.example\r\n\r\n");
+}
+
+TEST_CASE("splitTarget reads the four forms", "[http1][target]") {
+  using F = TargetParts::Form;
+  auto t = splitTarget("/a/b?c=d");
+  CHECK((t.form == F::Origin && t.path == "/a/b" && t.hasQuery && t.query == "c=d"));
+  t = splitTarget("HTTP://u:p@[::1]:8080/p?q");
+  CHECK((t.form == F::Absolute && t.scheme == "HTTP" && t.authority == "[::1]:8080" &&
+         t.host == "[::1]" && t.port == "8080" && t.path == "/p" && t.query == "q"));
+  t = splitTarget("http://h");
+  CHECK((t.form == F::Absolute && t.authority == "h" && !t.hasPort && t.path.empty()));
+  t = splitTarget("h:443");
+  CHECK((t.form == F::Authority && t.host == "h" && t.port == "443"));
+  CHECK(splitTarget("*").form == F::Asterisk);
+  CHECK(splitTarget("x:/admin").form == F::Invalid);
+  CHECK(splitTarget("http:///x").form == F::Invalid);
+  CHECK(splitTarget("").form == F::Invalid);
+}
+
 TEST_CASE("a CONNECT request parser switches to a tunnel when told", "[http1]") {
   Parser p(Req);
   std::string_view in = "CONNECT h:443 HTTP/1.1\r\n\r\n";
@@ -464,9 +604,14 @@ TEST_CASE("field lines: names are tokens, values have no CTLs", "[http1]") {
   CHECK(o.events[0].find("[X=a\tb \xc3\xa9] [Empty=]") != std::string::npos);
 }
 
-TEST_CASE("two Host fields are refused", "[http1]") {
+TEST_CASE("two different Host fields are refused, identical ones merged", "[http1]") {
   const std::string s = "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
   refused(Req, s, Err::DuplicateHost, 400, at(s, "Host: b"));
+  const std::string e = "GET / HTTP/1.1\r\nHost: a\r\nHost:\r\n\r\n";
+  refused(Req, e, Err::DuplicateHost, 400, at(e, "Host:\r"));
+  // As HAProxy: an identical repeat (case-insensitively) is dropped.
+  const auto o = accepted(Req, "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nHost: A\r\n\r\n");
+  CHECK(o.events[0].ends_with("[Host=a] [X=1]"));
 }
 
 // ---------------------------------------------------------------- limits

@@ -59,6 +59,7 @@ const std::map<std::string, Err>& errByName() {
       E(ChunkedTwice),
       E(NotChunkedLast),
       E(DuplicateHost),
+      E(HostMismatch),
       E(UnexpectedSwitch),
       E(MissingWebSocketKey),
       E(MissingWebSocketAccept),

@@ -227,6 +227,20 @@ TEST_CASE("track_proxy heartbeat defaults to 1s, a bare number is seconds", "[co
   CHECK(o.config.trackProxies[1].heartbeat == milliseconds(500));
 }
 
+TEST_CASE("track_proxy proxy_user: a user name or a uid, an unknown user is an error",
+          "[config][track]") {
+  auto o = parse("track_proxy a {\n socket /s\n proxy_user nobody\n}\n"
+                 "track_proxy b {\n socket /s\n proxy_user 998\n}\n"
+                 "track_proxy c {\n socket /s\n}\n");
+  INFO(joined(o.messages));
+  REQUIRE(o.ok());
+  CHECK(o.config.trackProxies[0].proxyUid == 65534u);
+  CHECK(o.config.trackProxies[1].proxyUid == 998u);
+  CHECK_FALSE(o.config.trackProxies[2].proxyUid);
+  auto bad = parse("track_proxy a {\n socket /s\n proxy_user nosuchuser\n}\n");
+  CHECK(has(bad.errors, "k.conf:1: track_proxy a: proxy_user nosuchuser does not exist"));
+}
+
 TEST_CASE("vrrp_sync_group lists its members and marks them", "[config][sync]") {
   auto o = parse(std::string(kSecure) + instance("VI_1", 1) + "}\n" + instance("VI_2", 2) +
                  "}\nvrrp_sync_group G1 {\n group {\n  VI_1\n  VI_2\n }\n"

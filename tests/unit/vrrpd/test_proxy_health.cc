@@ -54,6 +54,18 @@ TEST_CASE("commands sent to proxyd", "[proxy_health]") {
   CHECK(setVrrpCommand("VI_1", "MASTER", 102) == "set vrrp VI_1 MASTER 102\n");
 }
 
+TEST_CASE("instance names reach proxyd's CLI as one word", "[proxy_health]") {
+  // `;` would start a second command, `\\` escape the next character and a
+  // space split the word: each is escaped as HAProxy's CLI expects.
+  CHECK(setVrrpCommand("VI_1;shutdown sessions", "MASTER", 100) ==
+        "set vrrp VI_1\\;shutdown\\ sessions MASTER 100\n");
+  CHECK(setVrrpCommand("a\\b", "BACKUP", 50) == "set vrrp a\\\\b BACKUP 50\n");
+  CHECK(setVrrpCommand("tab\tname", "FAULT", 0) == "set vrrp tab\\\tname FAULT 0\n");
+  // A line end can never be carried: the command stays one line.
+  CHECK(setVrrpCommand("x\ny", "MASTER", 1) == "set vrrp x?y MASTER 1\n");
+  CHECK(watchCommand("a;b", 1s) == "watch health backend a\\;b heartbeat 1000\n");
+}
+
 TEST_CASE("INIT until the first line, an ok line makes it OK with rise 1", "[proxy_health]") {
   ProxyHealth h(1, 1, 200ms);
   CHECK(h.status() == Ts::Init);
@@ -191,4 +203,85 @@ TEST_CASE("reconnection backoff: 100ms doubling to 2s, reset by a line", "[proxy
   h.onConnecting(T0);
   h.onLine(kOk, T0);
   CHECK(h.nextRetryDelay() == 100ms);
+}
+
+TEST_CASE("the line reader splits lines across chunks", "[proxy_health]") {
+  LineReader r;
+  std::vector<std::string> lines;
+  CHECK_FALSE(r.feed("health ok event=a\nhealth o", T0, lines));
+  CHECK_FALSE(r.feed("k event=b\r\n\n", T0, lines));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "health ok event=a");
+  CHECK(lines[1] == "health ok event=b\r");
+  CHECK(lines[2].empty());
+}
+
+TEST_CASE("the line reader refuses an over-long line, even without its end", "[proxy_health]") {
+  LineReader r;
+  std::vector<std::string> lines;
+  std::string chunk(1000, 'x');
+  std::optional<std::string> bad;
+  for (int i = 0; i < 5 && !bad; ++i)
+    bad = r.feed(chunk, T0 + std::chrono::seconds(i), lines);
+  REQUIRE(bad);
+  CHECK(bad->find("line longer than 4096 bytes") != std::string::npos);
+  LineReader ok;
+  lines.clear();
+  CHECK_FALSE(ok.feed(std::string(LineReader::kMaxLine, 'y') + "\n", T0, lines));
+  CHECK(lines.size() == 1);
+}
+
+TEST_CASE("the line reader refuses control bytes", "[proxy_health]") {
+  LineReader r;
+  std::vector<std::string> lines;
+  auto bad = r.feed(std::string("health ok\0 event=x\n", 19), T0, lines);
+  REQUIRE(bad);
+  CHECK(*bad == "garbage: control byte 0x00");
+  LineReader t;
+  CHECK_FALSE(t.feed("a\tb\r\n", T0, lines)); // tab and CR are text
+}
+
+TEST_CASE("the line reader refuses a flood of valid lines", "[proxy_health]") {
+  LineReader r;
+  std::vector<std::string> lines;
+  std::string line = std::string(kOk) + "\n";
+  std::optional<std::string> bad;
+  size_t sent = 0;
+  // Within one second: more than 64 KiB is a flood, whatever the lines say.
+  for (int i = 0; i < 2000 && !bad; ++i) {
+    bad = r.feed(line, T0 + std::chrono::microseconds(i * 100), lines);
+    sent += line.size();
+  }
+  REQUIRE(bad);
+  CHECK(bad->find("flood") != std::string::npos);
+  CHECK(sent <= LineReader::kMaxBytesPerSecond + line.size());
+  // The same volume spread over time (one line per 10 ms) is fine.
+  LineReader slow;
+  for (int i = 0; i < 2000; ++i)
+    REQUIRE_FALSE(slow.feed(line, T0 + std::chrono::milliseconds(i * 10), lines));
+}
+
+TEST_CASE("a violation fails the tracker and its lines do not count on probation",
+          "[proxy_health]") {
+  ProxyHealth h(1, 1, 200ms);
+  h.onConnecting(T0);
+  CHECK(h.onLine(kOk, T0));
+  CHECK(h.status() == Ts::Ok);
+  CHECK(h.onViolation(T0 + 1ms, "flood"));
+  CHECK(h.status() == Ts::Failed);
+  CHECK(h.reason() == "flood");
+  CHECK_FALSE(h.connected());
+  CHECK(h.nextRetryDelay() == 2s);
+  // Reconnected within the probation: good lines are ignored.
+  h.onConnecting(T0 + 2s);
+  CHECK_FALSE(h.onLine(kOk, T0 + 2s + 1ms));
+  CHECK(h.status() == Ts::Failed);
+  CHECK(h.nextRetryDelay() == 2s); // the lines did not reset the backoff
+  // Another violation renews it.
+  CHECK_FALSE(h.onViolation(T0 + 4s, "flood"));
+  h.onConnecting(T0 + 8s);
+  CHECK_FALSE(h.onLine(kOk, T0 + 8s));
+  // After a quiet probation the peer counts again.
+  CHECK(h.onLine(kOk, T0 + 9s + 1ms));
+  CHECK(h.status() == Ts::Ok);
 }
