@@ -5,9 +5,12 @@
 // validated as soon as its CRLF arrives (so a bad request line is refused
 // before the fields are read), and the framing is derived once the empty line
 // arrives. Body framing (chunk-size lines, chunk CRLFs, trailers) is a byte
-// state machine that keeps no bytes; payload is returned as slices of the
-// input. The ideas follow haproxy's src/h1.c (resumable, contract above
-// each function) and nginx's ngx_http_parse.c (explicit state enum).
+// state machine that keeps no bytes (but the trailer field being read);
+// payload is returned as slices of the input and the framing re-encoded
+// (Result::framing), so that what goes on never depends on how the sender
+// spelled the framing. The ideas follow haproxy's src/h1.c (resumable,
+// contract above each function) and nginx's ngx_http_parse.c (explicit
+// state enum).
 //
 // Choices where RFC 9112 / HAProxy 2.6 / nginx differ:
 // - Line ends: CRLF only, in the head, chunk lines and trailers. A bare LF is
@@ -52,11 +55,19 @@
 // - Response errors always carry status 502: what the proxy answers.
 // - Chunk-size lines: whitespace after the size is accepted before ";" or
 //   CRLF (RFC BWS; HAProxy accepts it); extensions must be token[=token or
-//   quoted-string]; a size needs 1+ hex digits and at most 64 bits. Leading
-//   zeros are accepted. One chunk line is bounded by Limits::maxHead.
+//   quoted-string]; a size needs 1+ hex digits and at most 2^52-1 (HAProxy's
+//   bound, so that no hop reading sizes as doubles misreads one). Leading
+//   zeros are accepted. One chunk line is bounded by Limits::maxHead. The
+//   line goes on re-encoded, "<HEX>\r\n": no extension, no leading zero,
+//   no whitespace (HAProxy re-encodes too).
 // - Trailer fields are validated like head fields (no obs-fold, token names,
 //   no CTLs) and bounded by Limits::maxHead and maxHeaders, but not
-//   reported: the proxy forwards them raw.
+//   reported. Each goes on as received once its CRLF arrived, except
+//   Content-Length and Transfer-Encoding, which are dropped (neither may
+//   appear in a trailer; HAProxy drops Content-Length).
+// - Websocket handshakes (Connection: upgrade, Upgrade naming websocket)
+//   need Sec-WebSocket-Key in the request (else 400, any version) and
+//   Sec-WebSocket-Accept in a 101 (else 502), as HAProxy 2.6 checks.
 // - 1xx responses other than 101 are interim (Message::interim), and the
 //   parser then reads the next response to the same request. 101 without an
 //   upgrade request is refused; 101 and 2xx to CONNECT switch to a tunnel.
@@ -435,6 +446,10 @@ const char* describe(Err e) {
     return "Host differs from the request target's authority";
   case Err::UnexpectedSwitch:
     return "101 without an upgrade request";
+  case Err::MissingWebSocketKey:
+    return "websocket upgrade without Sec-WebSocket-Key";
+  case Err::MissingWebSocketAccept:
+    return "websocket switch without Sec-WebSocket-Accept";
   case Err::BadChunkSize:
     return "invalid chunk size";
   case Err::ChunkSizeOverflow:
@@ -457,6 +472,7 @@ Parser::Parser(Kind kind, Limits limits)
     : kind_(kind), limits_(limits), state_(State::BeforeHead),
       buf_(new char[std::max<std::size_t>(limits.maxHead, 1)]) {
   msg_.headers.reserve(limits_.maxHeaders + 1); // + a Host made from the target
+  out_.reserve(32); // "\r\n" + 13 hex digits + "\r\n": no allocation per chunk
   beginMessage();
 }
 
@@ -472,6 +488,7 @@ void Parser::beginMessage() {
   msgOffset_ = skipped_ = remaining_ = 0;
   lineLen_ = trailerFields_ = 0;
   chunkDigits_ = 0;
+  trailer_.clear();
 }
 
 void Parser::reset() {
@@ -499,17 +516,19 @@ Result Parser::fail(Err e, std::uint64_t offset) {
   Result r;
   r.event = Event::Error;
   r.error = error_;
+  r.framing = out_; // what this call validated before the error
   return r;
 }
 
 Result Parser::finish() {
+  out_.clear();
   switch (state_) {
   case State::Failed:
-    return {Event::Error, 0, {}, error_};
+    return {Event::Error, 0, {}, error_, {}};
   case State::UntilClose:
   case State::EndPending:
     state_ = msg_.framing == Framing::Tunnel ? State::Tunnel : State::Done;
-    return {Event::End, 0, {}, {}};
+    return {Event::End, 0, {}, {}, {}};
   case State::Tunnel:
   case State::Done:
     return {};
@@ -522,15 +541,16 @@ Result Parser::finish() {
 }
 
 Result Parser::parse(std::string_view in) {
+  out_.clear();
   switch (state_) {
   case State::Failed:
-    return {Event::Error, 0, {}, error_};
+    return {Event::Error, 0, {}, error_, {}};
   case State::Done:
     beginMessage();
     break;
   case State::EndPending:
     state_ = msg_.framing == Framing::Tunnel ? State::Tunnel : State::Done;
-    return {Event::End, 0, {}, {}};
+    return {Event::End, 0, {}, {}, {}};
   default:
     break;
   }
@@ -545,12 +565,12 @@ Result Parser::parse(std::string_view in) {
       remaining_ -= n;
       if (remaining_ == 0) state_ = state_ == State::Body ? State::EndPending : State::ChunkDataCr;
       msgOffset_ += i + n;
-      return {Event::Data, i + n, in.substr(i, n), {}};
+      return withFraming({Event::Data, i + n, in.substr(i, n), {}, {}});
     }
     case State::UntilClose:
     case State::Tunnel:
       msgOffset_ += in.size();
-      return {Event::Data, in.size(), in.substr(i), {}};
+      return {Event::Data, in.size(), in.substr(i), {}, {}};
     default: {
       const auto c = static_cast<unsigned char>(in[i]);
       const bool trailer = state_ >= State::TrailerStart && state_ <= State::TrailerEndLf;
@@ -561,13 +581,13 @@ Result Parser::parse(std::string_view in) {
       if (state_ == State::EndPending) {
         state_ = State::Done;
         msgOffset_ += i;
-        return {Event::End, i, {}, {}};
+        return withFraming({Event::End, i, {}, {}, {}});
       }
     }
     }
   }
   msgOffset_ += i;
-  return {Event::NeedMore, i, {}, {}};
+  return withFraming({Event::NeedMore, i, {}, {}, {}});
 }
 
 // Head bytes: copied into buf_, CR/LF/NUL checked per byte, each line
@@ -602,7 +622,7 @@ Result Parser::parseHead(std::string_view in) {
         std::size_t errAt = 0;
         if (const Err e = headDone(errAt); e != Err::None) return fail(e, skipped_ + errAt);
         msgOffset_ += i + 1;
-        return {Event::Head, i + 1, {}, {}};
+        return {Event::Head, i + 1, {}, {}, {}};
       }
       std::size_t errAt = start;
       if (const Err e = lineDone(start, end, errAt); e != Err::None)
@@ -619,7 +639,7 @@ Result Parser::parseHead(std::string_view in) {
     buf_[len_++] = static_cast<char>(c);
   }
   msgOffset_ += in.size();
-  return {Event::NeedMore, in.size(), {}, {}};
+  return {Event::NeedMore, in.size(), {}, {}, {}};
 }
 
 // One complete head line buf_[start, end) (CRLF excluded). errAt: buffer
@@ -850,7 +870,9 @@ Err Parser::headDone(std::size_t& errAt) {
   bool haveCl = false, haveTe = false, chunked = false, lastChunked = false;
   bool closeTok = false, keepAliveTok = false, upgradeTok = false, upgradeField = false;
   bool expect = false;
+  bool websocket = false, wsKey = false; // Upgrade names websocket; its key (or accept) is there
   const Header* clField = nullptr;
+  const Header* upgradeHdr = nullptr;
   const Header* teField = nullptr;
   std::uint64_t cl = 0;
   const bool request = kind_ == Kind::Request;
@@ -913,6 +935,13 @@ Err Parser::headDone(std::size_t& errAt) {
       if (iequals(h.value, "100-continue")) expect = true;
     } else if (iequals(h.name, "upgrade")) {
       if (!h.value.empty()) upgradeField = true;
+      if (!upgradeHdr) upgradeHdr = &h;
+      forEachElement(h.value, [&](std::string_view tok) {
+        websocket = websocket || iequals(tok, "websocket");
+        return true;
+      });
+    } else if (iequals(h.name, request ? "sec-websocket-key" : "sec-websocket-accept")) {
+      wsKey = true;
     }
   }
   if (request) {
@@ -941,6 +970,10 @@ Err Parser::headDone(std::size_t& errAt) {
   if (request) {
     msg_.expectContinue = expect && msg_.http11();
     msg_.upgrade = upgradeField && upgradeTok && msg_.http11();
+    if (upgradeTok && websocket && !wsKey) { // as HAProxy, whatever the version
+      errAt = static_cast<std::size_t>(upgradeHdr->name.data() - buf_.get());
+      return Err::MissingWebSocketKey;
+    }
     msg_.framing = haveTe ? Framing::Chunked : haveCl ? Framing::ContentLength : Framing::None;
   } else {
     const int s = msg_.status;
@@ -948,6 +981,10 @@ Err Parser::headDone(std::size_t& errAt) {
       if (!request_.upgrade) {
         errAt = 9;
         return Err::UnexpectedSwitch;
+      }
+      if (upgradeTok && websocket && !wsKey) {
+        errAt = static_cast<std::size_t>(upgradeHdr->name.data() - buf_.get());
+        return Err::MissingWebSocketAccept;
       }
       msg_.framing = Framing::Tunnel;
     } else if (request_.method == Method::Connect && s >= 200 && s < 300) {
@@ -997,7 +1034,7 @@ Err Parser::chunkByte(unsigned char c) {
   switch (state_) {
   case State::ChunkSize:
     if (const int h = hexValue(c); h >= 0) {
-      if (remaining_ >> 60) return Err::ChunkSizeOverflow;
+      if (remaining_ >> 48) return Err::ChunkSizeOverflow; // another digit passes 2^52-1
       remaining_ = (remaining_ << 4) | static_cast<unsigned>(h);
       ++chunkDigits_;
       return Err::None;
@@ -1076,6 +1113,7 @@ Err Parser::chunkByte(unsigned char c) {
   case State::ChunkSizeLf:
     if (c != '\n') return Err::BareCr;
     lineLen_ = 0;
+    emitChunkSize(remaining_);
     if (remaining_ == 0) { // last-chunk: the trailer section follows
       state_ = State::TrailerStart;
       trailerFields_ = 0;
@@ -1089,6 +1127,7 @@ Err Parser::chunkByte(unsigned char c) {
     return Err::None;
   case State::ChunkDataLf:
     if (c != '\n') return Err::BadChunkEnd;
+    out_.append("\r\n");
     state_ = State::ChunkSize;
     chunkDigits_ = 0;
     remaining_ = 0;
@@ -1106,6 +1145,7 @@ Err Parser::trailerByte(unsigned char c) {
   if (c == '\n' && !lfState) return Err::BareLf;
   switch (state_) {
   case State::TrailerStart:
+    trailer_.clear();
     if (c == '\r')
       state_ = State::TrailerEndLf;
     else if (isWs(c))
@@ -1116,35 +1156,66 @@ Err Parser::trailerByte(unsigned char c) {
       return Err::TooManyHeaders;
     else
       state_ = State::TrailerName;
+    if (state_ == State::TrailerName) trailer_.push_back(static_cast<char>(c));
     return Err::None;
   case State::TrailerName:
-    if (isTchar(c)) return Err::None;
-    if (c == ':')
+    if (isTchar(c)) {
+      trailer_.push_back(static_cast<char>(c));
+      return Err::None;
+    }
+    if (c == ':') {
+      trailer_.push_back(':');
       state_ = State::TrailerValue;
-    else if (isWs(c))
-      return Err::SpaceBeforeColon;
-    else if (c == '\r')
-      return Err::MissingColon;
-    else
-      return Err::BadHeaderName;
-    return Err::None;
+      return Err::None;
+    }
+    if (isWs(c)) return Err::SpaceBeforeColon;
+    return c == '\r' ? Err::MissingColon : Err::BadHeaderName;
   case State::TrailerValue:
     if (c == '\r')
       state_ = State::TrailerLf;
     else if (!isFieldByte(c))
       return Err::BadHeaderValue;
+    else
+      trailer_.push_back(static_cast<char>(c));
     return Err::None;
   case State::TrailerLf:
     if (c != '\n') return Err::BareCr;
+    trailerLineDone();
     state_ = State::TrailerStart;
     return Err::None;
   case State::TrailerEndLf:
     if (c != '\n') return Err::BareCr;
+    out_.append("\r\n");
     state_ = State::EndPending;
     return Err::None;
   default:
     return Err::None;
   }
+}
+
+// A chunk-size line as it goes on: the size in upper-case hex (as HAProxy
+// writes it), nothing else.
+void Parser::emitChunkSize(std::uint64_t size) {
+  char digits[16];
+  int n = 0;
+  do {
+    digits[n++] = "0123456789ABCDEF"[size & 0xf];
+    size >>= 4;
+  } while (size != 0);
+  while (n > 0)
+    out_.push_back(digits[--n]);
+  out_.append("\r\n");
+}
+
+// A valid trailer field line is complete (trailer_, "name:value"): it goes
+// on unless it is Content-Length or Transfer-Encoding, which frame the
+// message and have no meaning (nor any safe reading) in a trailer.
+void Parser::trailerLineDone() {
+  const std::string_view line = trailer_;
+  const std::string_view name = line.substr(0, line.find(':'));
+  if (!iequals(name, "content-length") && !iequals(name, "transfer-encoding"))
+    out_.append(line).append("\r\n");
+  trailer_.clear();
 }
 
 std::string serializeHead(const Message& m) {

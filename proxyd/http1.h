@@ -2,7 +2,7 @@
 // A strict, incremental HTTP/1.x parser (RFC 9112) for requests and
 // responses, and the message model it fills. Pure: no I/O, no allocation
 // after construction (the head buffer and the header table are sized once
-// from Limits).
+// from Limits) except for trailer fields, which are rare.
 //
 // One Parser per direction of a connection. The caller feeds whatever bytes
 // it has; each parse() call consumes a prefix of them and reports one event:
@@ -15,14 +15,25 @@
 //             rawHead() or serializeHead(message()) in place of the head
 //             bytes it fed so far.
 //   Data      `data` is payload (a slice of the input); `consumed` counts it
-//             plus any framing bytes before it (in a tunnel: every byte). Forwarding input[0,
-//             consumed) forwards the message byte for byte.
+//             plus any framing bytes before it (in a tunnel: every byte).
 //   End       the message is complete (`consumed` counts its last framing
 //             bytes, often 0). The next parse() starts the next message
 //             (pipelining).
 //   Error     the input is refused; `error` says why, at which byte offset
 //             (counted from the first byte of this message) and which status
 //             the proxy should answer. The parser stays failed until reset().
+//
+// Forwarding a body: after Head, every result carries `framing`, the body
+// framing re-encoded from what this call validated (chunk-size lines as
+// "<HEX>\r\n" without extensions, the CRLF after chunk data, the last chunk,
+// the trailer fields other than Content-Length and Transfer-Encoding, the
+// final CRLF). The caller forwards `framing` then `data` in place of
+// input[0, consumed) -- never the consumed input itself. So only validated
+// bytes leave: a chunk-size line or trailer field goes on once its CRLF has
+// arrived and it is valid, and nothing of a line the parser refuses does.
+// Content-Length bodies and tunnels have no framing (data is the input).
+// Re-encoding never grows a message: the framing and data of any prefix of
+// a body are at most as long as that prefix (callers may compact in place).
 //
 // A typical loop:
 //   for (;;) {
@@ -42,9 +53,11 @@
 // obs-fold is refused; whitespace between a field name and its colon is
 // refused; Transfer-Encoding with Content-Length is refused; differing
 // Content-Length values are refused, identical ones (repeated fields or a
-// "5, 5" list) are merged as HAProxy does. Request targets: origin-form,
-// absolute-form ("scheme://authority" then '/' or the end), authority-form for
-// CONNECT, "*" for OPTIONS; no fragment. A Host field that differs from the
+// "5, 5" list) are merged as HAProxy does (the caller sends one field with
+// Message::contentLength); a chunk size above 2^52-1 is refused, as HAProxy
+// does. Request targets: origin-form, absolute-form ("scheme://authority"
+// then '/' or the end), authority-form for CONNECT, "*" for OPTIONS; no
+// fragment. A Host field that differs from the
 // target's authority, or a second Host that differs from the first, is
 // refused; without Host, one is added from the authority (see checkHost).
 #include <cstddef>
@@ -97,7 +110,8 @@ struct Message {
   int status = 0;
   std::string_view reason;
   // "HTTP/major.minor"; only major 1 is accepted. A minor above 1 is
-  // treated as 1.1 (RFC 9112 section 2.3) but kept as received.
+  // treated as 1.1 (RFC 9112 section 2.3) but kept as received (the head
+  // the proxy sends on says HTTP/1.1, see forwardedVersion()).
   int versionMajor = 1;
   int versionMinor = 1;
 
@@ -122,6 +136,9 @@ struct Message {
                                 // response to the same request follows)
 
   bool http11() const { return versionMajor == 1 && versionMinor >= 1; }
+  // The version to send on: "HTTP/1.0" or "HTTP/1.1" (a higher minor is
+  // sent as 1.1, as HAProxy does).
+  std::string_view forwardedVersion() const { return http11() ? "HTTP/1.1" : "HTTP/1.0"; }
   // The first field with this name (case-insensitive), or nullptr.
   const Header* find(std::string_view name) const;
 };
@@ -155,12 +172,14 @@ enum class Err {
   UnknownTransferCoding,  // request: not chunked/gzip/deflate/compress (501)
   ChunkedNotLast,         // chunked followed by another coding
   ChunkedTwice,
-  NotChunkedLast,   // request: Transfer-Encoding whose last coding is not chunked
-  DuplicateHost,    // two Host fields with different values
-  HostMismatch,     // Host differs from the authority of the target
-  UnexpectedSwitch, // 101 to a request that asked for no upgrade
-  BadChunkSize,     // empty, non-hex, sign, "0x"
-  ChunkSizeOverflow,
+  NotChunkedLast,         // request: Transfer-Encoding whose last coding is not chunked
+  DuplicateHost,          // two Host fields with different values
+  HostMismatch,           // Host differs from the authority of the target
+  UnexpectedSwitch,       // 101 to a request that asked for no upgrade
+  MissingWebSocketKey,    // websocket upgrade without Sec-WebSocket-Key (HAProxy: 400)
+  MissingWebSocketAccept, // websocket 101 without Sec-WebSocket-Accept (HAProxy: 502)
+  BadChunkSize,           // empty, non-hex, sign, "0x"
+  ChunkSizeOverflow,      // above 2^52-1 (HAProxy's bound: 13 hex digits)
   BadChunkExtension,
   ChunkLineTooLong,
   BadChunkEnd,     // chunk data not followed by CRLF
@@ -182,6 +201,9 @@ struct Result {
   std::size_t consumed = 0; // bytes of the input used by this call
   std::string_view data;    // Data: the payload slice
   Error error;              // Error
+  // Body framing to forward before `data` (any event after Head; see the
+  // contract above). Points into the parser: valid until the next call.
+  std::string_view framing;
 };
 
 // The parts of a request target (RFC 9112 section 3.2), as views into it.
@@ -257,6 +279,12 @@ private:
   Err checkHost(std::size_t& errAt);
   Err chunkByte(unsigned char c);
   Err trailerByte(unsigned char c);
+  void emitChunkSize(std::uint64_t size);
+  void trailerLineDone();
+  Result withFraming(Result r) const {
+    r.framing = out_;
+    return r;
+  }
 
   Kind kind_;
   Limits limits_;
@@ -272,6 +300,8 @@ private:
   std::size_t lineLen_ = 0;     // chunk-size line or trailer section length so far
   std::size_t trailerFields_ = 0;
   int chunkDigits_ = 0;
+  std::string out_;     // body framing re-encoded in this parse() call
+  std::string trailer_; // the trailer field line being read (CRLF excluded)
   Message msg_;
   RequestContext request_;
   Error error_;

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cctype>
+#include <utility>
 
 namespace proxyd {
 namespace {
@@ -122,9 +123,7 @@ std::string_view HttpHead::path() const {
 
 HttpHead fromMessage(const http1::Message& m) {
   HttpHead h;
-  std::string version =
-      "HTTP/" + std::to_string(m.versionMajor) + "." + std::to_string(m.versionMinor);
-  h.version = version;
+  h.version = m.forwardedVersion();
   if (m.kind == http1::Kind::Request) {
     h.method = std::string(m.method);
     h.target = std::string(m.target);
@@ -133,8 +132,17 @@ HttpHead fromMessage(const http1::Message& m) {
     h.reason = std::string(m.reason);
   }
   h.headers.reserve(m.headers.size());
-  for (const http1::Header& f : m.headers)
+  bool clSent = false;
+  for (const http1::Header& f : m.headers) {
+    if (http1::iequals(f.name, "content-length")) {
+      // Repeated or listed equal values ("5, 5") were merged by the parser:
+      // one field with the one value goes on, where the first one was.
+      if (!std::exchange(clSent, true))
+        h.headers.emplace_back("content-length", std::to_string(m.contentLength));
+      continue;
+    }
     h.headers.emplace_back(lower(f.name), std::string(f.value));
+  }
   return h;
 }
 

@@ -47,6 +47,9 @@ struct HttpHead {
   std::string_view path() const;
 };
 
+// The head to forward, normalised as HAProxy's HTX does: names lower-cased,
+// the version HTTP/1.0 or HTTP/1.1 (a higher minor goes on as 1.1), and one
+// Content-Length field with the merged value however the sender repeated it.
 HttpHead fromMessage(const http1::Message& m);
 // The head as it goes on the wire: start line, "name: value" lines, CRLF.
 std::string serialize(const HttpHead& h, bool request);

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -39,6 +40,30 @@ ssize_t sendPair(int fd, const char* a, size_t an, const char* b, size_t bn, boo
   mh.msg_iov = iov;
   mh.msg_iovlen = static_cast<size_t>(cnt);
   return ::sendmsg(fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+}
+
+// Lays a body parse result out in the buffer its input came from: the
+// re-encoded framing, then the data, right behind the `pending` bytes at the
+// front (ready to send); the input they replace (the framing as received)
+// becomes `gap`, dead bytes between the pending ones and the unparsed rest.
+// The re-encoding never grows a message (http1.h), so the framing fits in
+// what it replaces; data moves only behind a gap, i.e. after framing that
+// was not canonical (extensions, leading zeros): a well-formed body is
+// forwarded where it lies, without a copy.
+void placeBody(Buffer& b, size_t& pending, size_t& gap, const http1::Result& r) {
+  char* at = b.readPtr() + pending;                 // where the next forwarded byte goes
+  const size_t before = r.consumed - r.data.size(); // input consumed before the data
+  if (!r.framing.empty()) std::memcpy(at, r.framing.data(), r.framing.size());
+  pending += r.framing.size();
+  gap = gap + before - r.framing.size();
+  if (!r.data.empty()) {
+    if (gap > 0) std::memmove(at + r.framing.size(), r.data.data(), r.data.size());
+    pending += r.data.size();
+  }
+  if (pending == 0 && gap > 0) { // the dead bytes are at the front: drop them
+    b.consumed(gap);
+    gap = 0;
+  }
 }
 
 long msBetween(Clock::time_point from, Clock::time_point to) {
@@ -222,7 +247,8 @@ void HttpStream::endTransaction() {
 void HttpStream::processRequest() {
   if (!cin_ || reqDone_ || state_ == State::Closing || state_ == State::Closed) return;
   for (int guard = 0; guard < 1024; ++guard) {
-    std::string_view in(cin_->readPtr() + reqPending_, cin_->readable() - reqPending_);
+    const size_t held = reqPending_ + reqGap_;
+    std::string_view in(cin_->readPtr() + held, cin_->readable() - held);
     if (in.empty() && !headSeen_) return;
     auto r = reqParser_.parse(in);
     if (!headSeen_) {
@@ -252,11 +278,12 @@ void HttpStream::processRequest() {
       }
       continue;
     }
-    reqPending_ += r.consumed;
+    if (r.event != http1::Event::Error) placeBody(*cin_, reqPending_, reqGap_, r);
     switch (r.event) {
     case http1::Event::Error:
       // A bad body: refused before the server saw it when it came with the
-      // head; otherwise the server connection is dropped.
+      // head; otherwise the server connection is dropped. Of the body, only
+      // what the parser validated before the bad byte went on.
       replyH1Error(r.error.status, "PR");
       return;
     case http1::Event::End:
@@ -327,14 +354,16 @@ void HttpStream::onRequestHead() {
   }
   addForwardedFor(head, fcfg, bcfg, peer_);
   bool upgrade = m.upgrade || m.methodKind == http1::Method::Connect;
-  if (!upgrade) {
-    // Connection is hop-by-hop: say what this hop does.
-    head.del("connection");
-    if (connMode_ != HttpConnMode::KeepAlive)
-      head.add("connection", "close");
-    else if (!m.http11())
-      head.add("connection", "keep-alive");
-  }
+  // Connection is hop-by-hop: say what this hop does. The client's tokens
+  // never go on: one naming a field (say X-Forwarded-For) would have the
+  // next hop strip it, the field this proxy added included.
+  head.del("connection");
+  if (m.upgrade)
+    head.add("connection", "upgrade");
+  else if (!upgrade && connMode_ != HttpConnMode::KeepAlive) // CONNECT: nothing to say
+    head.add("connection", "close");
+  else if (!upgrade && !m.http11())
+    head.add("connection", "keep-alive");
   lbKey_ = requestKey(bcfg, head, peer_.ip());
   sHead_ = serialize(head, true);
   state_ = State::Connecting;
@@ -410,7 +439,8 @@ void HttpStream::onServerFailed(ConnectFailure f) {
 void HttpStream::processResponse() {
   if (!sin_ || respDone_ || state_ != State::Exchange) return;
   for (int guard = 0; guard < 1024; ++guard) {
-    std::string_view in(sin_->readPtr() + respPending_, sin_->readable() - respPending_);
+    const size_t held = respPending_ + respGap_;
+    std::string_view in(sin_->readPtr() + held, sin_->readable() - held);
     if (in.empty() && respHeadPhase_) return;
     auto r = respParser_.parse(in);
     if (respHeadPhase_) {
@@ -426,11 +456,17 @@ void HttpStream::processResponse() {
       }
       continue;
     }
-    respPending_ += r.consumed;
+    if (r.event != http1::Event::Error) placeBody(*sin_, respPending_, respGap_, r);
     switch (r.event) {
     case http1::Event::Error:
-      // A bad body after the head went out: nothing to answer, abort.
-      finish("SD", false);
+      // A bad body (a chunk size over 2^52-1, a bad chunk line). When
+      // nothing of the response reached the client yet (it came with its
+      // head, as HAProxy sees it), the client gets a 502 instead; after
+      // the head went out there is nothing to answer: abort.
+      if (bytesOut_ == 0)
+        replyAndClose(502, "PH");
+      else
+        finish("SD", false);
       return;
     case http1::Event::End:
       if (interim_) {
@@ -560,7 +596,7 @@ void HttpStream::replyAndClose(int status, const char* ts, std::string body) {
   bool closeAsked = headSeen_ && (!reqKeepAlive_ || effectiveConnMode(fc, be_ ? be_->cfg() : fc) ==
                                                         HttpConnMode::Close);
   cOut_ = closeAsked ? withConnectionClose(std::move(body)) : std::move(body);
-  respPending_ = 0;
+  respPending_ = respGap_ = 0;
   generated_ = true;
   clientKeepAlive_ = false;
   state_ = State::Closing;
@@ -689,6 +725,11 @@ bool HttpStream::flushToServer() {
     }
     lastServer_ = Clock::now();
   }
+  if (reqPending_ == 0 && reqGap_ > 0) { // the dead framing bytes are at the front now
+    cin_->consumed(reqGap_);
+    reqGap_ = 0;
+    if (state_ == State::Tunnel) again_ = true; // what follows them may go on now
+  }
   if (cin_ && cin_->empty()) w_.buffers().give(std::move(cin_));
   return true;
 }
@@ -716,6 +757,11 @@ bool HttpStream::flushToClient() {
       bytesOut_ += fromBody;
     }
     lastClient_ = Clock::now();
+  }
+  if (respPending_ == 0 && respGap_ > 0) { // the dead framing bytes are at the front now
+    sin_->consumed(respGap_);
+    respGap_ = 0;
+    if (state_ == State::Tunnel) again_ = true;
   }
   if (sin_ && sin_->empty()) w_.responseBuffers().give(std::move(sin_));
   return true;
@@ -799,7 +845,7 @@ void HttpStream::stepOnce() {
     if (!flushToServer()) return;
     processResponse();
     if (state_ != State::Exchange) return;
-    if (serverEof_ && !respDone_ && (!sin_ || sin_->readable() == respPending_)) {
+    if (serverEof_ && !respDone_ && (!sin_ || sin_->readable() == respPending_ + respGap_)) {
       auto r = respParser_.finish();
       if (r.event == http1::Event::End) {
         respDone_ = true;
@@ -832,8 +878,10 @@ void HttpStream::stepOnce() {
     return;
   }
   case State::Tunnel:
-    if (cin_) reqPending_ = cin_->readable();
-    if (sin_) respPending_ = sin_->readable();
+    // Tunnel bytes go on as they are, once any dead body framing before
+    // them is gone (flushTo* drops it when the bytes before it are sent).
+    if (cin_ && reqGap_ == 0) reqPending_ = cin_->readable();
+    if (sin_ && respGap_ == 0) respPending_ = sin_->readable();
     if (!flushToServer() || !flushToClient()) return;
     if (clientEof_ && reqPending_ == 0 && !serverShut_) {
       ::shutdown(sfd_, SHUT_WR);
@@ -1017,7 +1065,7 @@ void HttpStream::dropServer(bool reusable, bool abortive) {
   srvBe_ = nullptr;
   serverEof_ = serverShut_ = false;
   sHead_.clear();
-  respPending_ = 0;
+  respPending_ = respGap_ = 0;
   w_.responseBuffers().give(std::move(sin_));
 }
 
@@ -1025,7 +1073,7 @@ void HttpStream::parkServer() {
   held_ = true;
   serverEof_ = serverShut_ = false;
   sHead_.clear();
-  respPending_ = 0;
+  respPending_ = respGap_ = 0;
   w_.responseBuffers().give(std::move(sin_));
 }
 

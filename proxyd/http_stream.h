@@ -15,8 +15,9 @@
 //                retries, redispatch as TcpStream) or takes an idle pooled
 //                connection (not for the first request of a connection, as
 //                HAProxy's `http-reuse safe`).
-//   Exchange     the edited head, then the body as parsed (raw bytes, chunk
-//                framing included: never buffered whole) go to the server;
+//   Exchange     the edited head, then the body as parsed (never buffered
+//                whole: the payload as received, chunk framing re-encoded by
+//                the parser, see placeBody) go to the server;
 //                the response is parsed (1xx interim, then the final head),
 //                http-response rules (backend, then frontend), forwarded.
 //                A bad response is answered 502, a server timeout before
@@ -39,9 +40,12 @@
 //
 // Buffers: cin_ holds client bytes, sin_ server bytes (16 KiB each, from the
 // pool). The front of each is the already-parsed part waiting to be sent on
-// (reqPending_/respPending_ bytes), the rest is not parsed yet (a pipelined
-// request waits there). Heads go through strings (sHead_/cOut_) because
-// they are rewritten.
+// (reqPending_/respPending_ bytes), then the consumed bytes that are not
+// sent (reqGap_/respGap_: chunk framing as received, replaced by its
+// re-encoding), then the part not parsed yet (a pipelined request waits
+// there). Only what the parser validated is ever pending: the raw bytes of
+// a body are never forwarded ahead of the parser. Heads go through strings
+// (sHead_/cOut_) because they are rewritten.
 #include "common/loop.h"
 #include "common/values.h"
 #include "proxyd/balancer.h"
@@ -139,6 +143,8 @@ private:
   BufferPtr sin_;
   size_t reqPending_ = 0;  // parsed client bytes at the front of cin_, for the server
   size_t respPending_ = 0; // parsed server bytes at the front of sin_, for the client
+  size_t reqGap_ = 0;      // consumed client bytes behind reqPending_ not to send (framing)
+  size_t respGap_ = 0;     // the same in sin_
   std::string sHead_;      // to the server before cin_'s pending bytes
   std::string cOut_;       // to the client before sin_'s pending bytes
   http1::Parser reqParser_;

@@ -5,7 +5,11 @@
 // - the contract: consumed <= input, NeedMore consumes everything, Data is a
 //   slice ending at `consumed`, error offsets lie inside what was fed;
 // - the stream fed whole, split in two, and in small uneven pieces gives the
-//   same events, bodies and errors;
+//   same events, bodies, errors and forwarded bytes (heads, then each
+//   result's re-encoded framing and data, an Error's framing included: what
+//   was validated before the bad byte);
+// - a body's forwarded framing and data are never longer than the input
+//   consumed for it (the stream compacts in place);
 // - serializeHead() of every head parses back to the same message.
 #include "proxyd/http1.h"
 
@@ -67,8 +71,9 @@ void checkRoundTrip(const Parser& p, const Setup& st) {
 std::string drive(const Setup& st, const std::vector<std::string_view>& pieces, bool roundTrip) {
   Parser p(st.kind, st.limits);
   p.setRequest(st.ctx);
-  std::string t, body;
-  std::uint64_t fed = 0; // bytes of the current message given so far
+  std::string t, body, fwd;
+  std::uint64_t fed = 0;                 // bytes of the current message given so far
+  std::uint64_t bodyIn = 0, bodyOut = 0; // consumed and forwarded since the last head
   auto flush = [&] {
     if (!body.empty()) t += "B" + std::to_string(body.size()) + ":" + body + "\n";
     body.clear();
@@ -79,6 +84,7 @@ std::string drive(const Setup& st, const std::vector<std::string_view>& pieces, 
     flush();
     t += "E" + std::to_string(static_cast<int>(r.error.code)) + "@" +
          std::to_string(r.error.offset) + "/" + std::to_string(r.error.status) + "\n";
+    fwd.append(r.framing);
   };
   for (std::string_view in : pieces) {
     std::uint64_t pieceStart = fed;
@@ -86,15 +92,23 @@ std::string drive(const Setup& st, const std::vector<std::string_view>& pieces, 
       const Result r = p.parse(in);
       if (r.consumed > in.size()) fail("consumed more than given");
       if (r.event == Event::NeedMore && r.consumed != in.size()) fail("NeedMore kept bytes");
+      if (r.event != Event::Head && r.event != Event::Error) {
+        fwd.append(r.framing).append(r.data);
+        bodyIn += r.consumed;
+        bodyOut += r.framing.size() + r.data.size();
+        if (bodyOut > bodyIn) fail("forwarded more than consumed", fwd);
+      }
       if (r.event == Event::Error) {
         fed = pieceStart + in.size();
         onError(r);
-        return t;
+        return t + "FWD:" + fwd;
       }
       switch (r.event) {
       case Event::Head:
         flush();
         t += "H " + summary(p.message()) + "\n";
+        fwd.append(p.rawHead());
+        bodyIn = bodyOut = 0;
         if (roundTrip) checkRoundTrip(p, st);
         break;
       case Event::Data:
@@ -128,7 +142,7 @@ std::string drive(const Setup& st, const std::vector<std::string_view>& pieces, 
     }
   }
   flush();
-  return t;
+  return t + "FWD:" + fwd;
 }
 
 } // namespace

@@ -93,18 +93,56 @@ TEST_CASE("Content-Length: 0 ends at the head", "[http1]") {
   CHECK(o.messages == 1);
 }
 
-TEST_CASE("a chunked body: payload reported, framing and trailers consumed", "[http1]") {
-  const std::string s = "POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        "5\r\nhello\r\n"
-                        "1;name=value;q=\"a \\\"b\\\"\"\r\n \r\n"
-                        "00006 ; ext\r\nworld!\r\n"
-                        "0\r\nChecksum: abc\r\nX-T: \r\n\r\n";
+TEST_CASE("a chunked body: payload reported, framing re-encoded, trailers kept", "[http1]") {
+  const std::string head = "POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string s = head + "5\r\nhello\r\n"
+                               "1;name=value;q=\"a \\\"b\\\"\"\r\n \r\n"
+                               "00006 ; ext\r\nworld!\r\n"
+                               "0\r\nChecksum: abc\r\nX-T: \r\n\r\n";
   const auto o = accepted(Req, s);
   REQUIRE(o.events.size() == 3);
   CHECK(o.events[0].find("framing=chunked") != std::string::npos);
   CHECK(o.events[1] == "BODY hello world!");
   CHECK(o.events[2] == "END");
-  CHECK(o.forwarded == s);
+  CHECK(o.forwarded == head + "5\r\nhello\r\n1\r\n \r\n6\r\nworld!\r\n"
+                              "0\r\nChecksum: abc\r\nX-T: \r\n\r\n");
+}
+
+// Issue 10, "messages forwarded as received": a next hop must read the body
+// as the proxy did, so what goes on is re-encoded, as HAProxy's is.
+TEST_CASE("framing: chunk-size lines go on as upper-case hex, nothing else", "[http1]") {
+  const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const auto o = accepted(Req, head + "5 ;x=y\r\nhello\r\n000a\t\r\n0123456789\r\n"
+                                      "fffffffffffff\r\nabc");
+  CHECK(o.forwarded == head + "5\r\nhello\r\nA\r\n0123456789\r\nFFFFFFFFFFFFF\r\nabc");
+  const auto last = accepted(Req, head + "0000;ext=\"v\"\r\n\r\n");
+  CHECK(last.forwarded == head + "0\r\n\r\n");
+}
+
+TEST_CASE("framing: Content-Length and Transfer-Encoding trailers are dropped", "[http1]") {
+  const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const auto o = accepted(Req, head + "2\r\nab\r\n0\r\nX-T: 1\r\nContent-Length: 7\r\n"
+                                      "transfer-encoding: chunked\r\nCONTENT-LENGTH:0\r\n"
+                                      "Y:2\r\n\r\n");
+  CHECK(o.forwarded == head + "2\r\nab\r\n0\r\nX-T: 1\r\nY:2\r\n\r\n");
+  // The same for a response.
+  const std::string rh = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const auto r = accepted(Resp, rh + "0\r\nContent-Length: 5\r\n\r\n", true);
+  CHECK(r.forwarded == rh + "0\r\n\r\n");
+}
+
+TEST_CASE("framing: nothing of a refused chunk line or trailer goes on", "[http1]") {
+  // A 20 000-byte extension: the line is refused past Limits::maxHead and
+  // not a byte of it was let through (only the head and the chunk before).
+  const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string s =
+      head + "1\r\nx\r\n5;a=" + std::string(20000, 'b') + "\r\nhello\r\n0\r\n\r\n";
+  const auto o = refused(Req, s, Err::ChunkLineTooLong, 400, head.size() + 6 + 16384);
+  CHECK(o.forwarded == head + "1\r\nx\r\n");
+  // A bad trailer after a good one: the good one went on, the bad one not.
+  const std::string t = head + "0\r\nA: 1\r\nB : 2\r\n\r\n";
+  const auto b = refused(Req, t, Err::SpaceBeforeColon, 400, t.find("B :") + 1);
+  CHECK(b.forwarded == head + "0\r\nA: 1\r\n");
 }
 
 TEST_CASE("chunk sizes are hex, case-insensitive, with whitespace before CRLF", "[http1]") {
@@ -179,15 +217,33 @@ TEST_CASE("Expect: 100-continue is flagged on HTTP/1.1 requests only", "[http1]"
 
 TEST_CASE("Upgrade is flagged only with the upgrade Connection token", "[http1]") {
   CHECK(accepted(Req, "GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\n"
-                      "Upgrade: websocket\r\n\r\n")
+                      "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n")
             .events[0]
             .find(" UPGRADE") != std::string::npos);
   CHECK(
       accepted(Req, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").events[0].find(" UPGRADE") ==
       std::string::npos);
-  CHECK(accepted(Req, "GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+  CHECK(accepted(Req, "GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+                      "Sec-WebSocket-Key: k\r\n\r\n")
             .events[0]
             .find(" UPGRADE") == std::string::npos);
+}
+
+// HAProxy 2.6 checks the websocket handshake's key fields (checked on
+// loopback); other upgrades need none.
+TEST_CASE("a websocket upgrade needs Sec-WebSocket-Key, its 101 Sec-WebSocket-Accept", "[http1]") {
+  for (const char* v : {"1.1", "1.0"}) {
+    const std::string s = std::string("GET / HTTP/") + v +
+                          "\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket\r\n\r\n";
+    refused(Req, s, Err::MissingWebSocketKey, 400, at(s, "Upgrade: h2c"));
+  }
+  accepted(Req, "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n");
+  accepted(Req, "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"); // no upgrade token
+  const std::string r = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\n\r\n";
+  refused(Resp, r, Err::MissingWebSocketAccept, 502, at(r, "Upgrade:"), {Method::Get, true});
+  accepted(Resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n",
+           true, {Method::Get, true});
 }
 
 TEST_CASE("request targets: origin, absolute, authority for CONNECT, * for OPTIONS", "[http1]") {
@@ -455,8 +511,12 @@ TEST_CASE("smuggling: bad chunk sizes are refused at the offending byte", "[http
   chunk("g\r\n", Err::BadChunkSize, 0);
   chunk("1g\r\n", Err::BadChunkSize, 1);
   chunk("1 2\r\n", Err::BadChunkSize, 2);
-  chunk("10000000000000000\r\n", Err::ChunkSizeOverflow, 16); // 2^64
-  chunk("fffffffffffffffff\r\n", Err::ChunkSizeOverflow, 16);
+  // Above 2^52-1 (13 hex digits), HAProxy's bound: refused at the digit
+  // that passes it.
+  chunk("10000000000000000\r\n", Err::ChunkSizeOverflow, 13); // 2^64
+  chunk("fffffffffffffffff\r\n", Err::ChunkSizeOverflow, 13);
+  chunk("10000000000000\r\n", Err::ChunkSizeOverflow, 13);   // 2^52
+  chunk("ffffffffffffffff\r\n", Err::ChunkSizeOverflow, 13); // 2^64-1
   chunk("1\nx\r\n", Err::BareLf, 1);
   chunk("1\rx\r\n", Err::BareCr, 1);
   chunk("1\r\nxy\r\n", Err::BadChunkEnd, 4);   // data longer than the size
@@ -464,7 +524,8 @@ TEST_CASE("smuggling: bad chunk sizes are refused at the offending byte", "[http
   chunk("1\r\nx\r0\r\n", Err::BadChunkEnd, 5);
   // Leading zeros are fine, and the largest size is accepted (then truncated).
   accepted(Req, head + "000000000000000000001\r\nx\r\n0\r\n\r\n");
-  accepted(Req, head + "ffffffffffffffff\r\nabc");
+  accepted(Req, head + "fffffffffffff\r\nabc");
+  accepted(Req, head + "0000fffffffffffff\r\nabc");
 }
 
 TEST_CASE("chunk extensions must follow the grammar", "[http1]") {
@@ -681,7 +742,7 @@ TEST_CASE("responses: the close inside a message is a truncation", "[http1]") {
 
 TEST_CASE("responses: 101 switches to a tunnel only after an upgrade request", "[http1]") {
   const std::string s = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\n\r\n\x81\x05hello";
+                        "Sec-WebSocket-Accept: a\r\nConnection: Upgrade\r\n\r\n\x81\x05hello";
   const auto o = accepted(Resp, s, true, {Method::Get, true});
   REQUIRE(o.events.size() == 3);
   CHECK(o.events[0].find("framing=tunnel") != std::string::npos);

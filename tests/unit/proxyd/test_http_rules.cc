@@ -65,6 +65,25 @@ TEST_CASE("fromMessage and serialize round-trip a head with lower-cased names", 
   CHECK(serialize(rh, false) == "HTTP/1.0 404 Not Found\r\nserver: s\r\n\r\n");
 }
 
+// Issue 10, "messages forwarded as received": the head goes on as HAProxy
+// 2.6 sends it (checked against haproxy 2.6.12 on loopback).
+TEST_CASE("fromMessage sends one Content-Length however it came", "[rules]") {
+  Parsed p("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\nX-A: 1\r\n"
+           "content-length: 5\r\nCONTENT-LENGTH:5,5\r\n\r\n");
+  CHECK(serialize(fromMessage(p.msg()), true) ==
+        "POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\nx-a: 1\r\n\r\n");
+  Parsed r("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\n",
+           http1::Kind::Response);
+  CHECK(serialize(fromMessage(r.msg()), false) == "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n");
+}
+
+TEST_CASE("fromMessage sends HTTP/1.1 for a later minor version, HTTP/1.0 as is", "[rules]") {
+  CHECK(fromMessage(Parsed("GET / HTTP/1.9\r\n\r\n").msg()).version == "HTTP/1.1");
+  CHECK(fromMessage(Parsed("GET / HTTP/1.0\r\n\r\n").msg()).version == "HTTP/1.0");
+  Parsed r("HTTP/1.9 204 No Content\r\n\r\n", http1::Kind::Response);
+  CHECK(serialize(fromMessage(r.msg()), false) == "HTTP/1.1 204 No Content\r\n\r\n");
+}
+
 TEST_CASE("HttpHead edits: set, add, del, get, find", "[rules]") {
   HttpHead h;
   h.add("X-A", "1");
